@@ -11,15 +11,28 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+source"
 
+from .augment import Augmenter, mirror
 from .clips import Clip, find_clips
+from .datasets import DatasetError, LandmarkDataset, load_dataset
 from .frames import ClipReadError
 from .model_files import predictor_path
+from .normalize import ShapeNormalizer, Standardizer
 from .pipeline import ExtractionSettings, extract_clip, extract_landmarks
 from .reading import LandmarkFileError, read_landmarks, read_table
 from .schema import CSV_COLUMNS, N_POINTS
+from .synthetic import synthetic_sequences, write_synthetic_dataset
 from .tracker import FaceTracker, TrackerSettings
 
 __all__ = [
+    "Augmenter",
+    "DatasetError",
+    "LandmarkDataset",
+    "ShapeNormalizer",
+    "Standardizer",
+    "load_dataset",
+    "mirror",
+    "synthetic_sequences",
+    "write_synthetic_dataset",
     "CSV_COLUMNS",
     "N_POINTS",
     "Clip",

@@ -21,6 +21,7 @@ from .schema import N_POINTS
 
 HOG_WINDOW = 80  # dlib's frontal face detector finds faces of at least ~80 px
 ROI_FACE_SIZE = 90  # the followed face is rescaled to this size for confirmation
+STEADY_IOU = 0.85  # an unconfirmed box is kept only while the face it yields implies nearly the same box
 ROI_MARGIN = 0.3  # confirmation region: the placed box grown by this share of its side on each side
 STABLE_POINTS = np.arange(17, 48)  # brows, nose and eyes: little moved by mouth and jaw
 
@@ -40,7 +41,7 @@ class TrackerSettings:
     """
 
     min_face: int = 0
-    verify_every: int = 1
+    verify_every: int = 2
     roi_threshold: float = -0.6
     detect_threshold: float = 0.0
     predictor: str | None = None
@@ -181,14 +182,13 @@ class FaceTracker:
         bx, by, bw, bh = cx + dx * w, cy + dy * h, sw * w, sh * h
         return (bx - bw / 2.0, by - bh / 2.0, bx + bw / 2.0, by + bh / 2.0)
 
-    def _accept(self, gray: np.ndarray, box, score: float, detected: bool) -> FaceResult:
+    def _accept_detection(self, gray: np.ndarray, box, score: float) -> FaceResult:
+        """Landmarks in a detector box; the detection also recalibrates the landmarks-to-box mapping."""
         points = self.predict(gray, box)
-        if detected:
-            self._calibrate(box, points)
-            self._since_verified = 0
-        result = FaceResult(points, box, score, detected)
-        self._last = result
-        return result
+        self._calibrate(box, points)
+        self._since_verified = 0
+        self._last = FaceResult(points, box, score, detected=True)
+        return self._last
 
     def process(self, gray: np.ndarray) -> FaceResult | None:
         """Landmarks of the followed face in this frame, or None when no face is found (never a guess
@@ -198,10 +198,16 @@ class FaceTracker:
             placed = self._box_from_points(last.points)
             self._since_verified += 1
             if self._since_verified < self.settings.verify_every:
-                return self._accept(gray, placed, last.score, detected=False)
+                points = self.predict(gray, placed)
+                # Keep the unconfirmed result only if the face stayed put: the box its own points imply
+                # must agree with the placed one; a face that moved gets the detector's confirmation.
+                if _iou(self._box_from_points(points), placed) >= STEADY_IOU:
+                    result = FaceResult(points, placed, last.score, detected=False)
+                    self._last = result
+                    return result
             confirmed = self._confirm(gray, placed)
             if confirmed is not None:
-                return self._accept(gray, confirmed[0], confirmed[1], detected=True)
+                return self._accept_detection(gray, *confirmed)
             previous_box = last.box
         else:
             previous_box = None
@@ -214,4 +220,4 @@ class FaceTracker:
             box, score = max(faces, key=lambda item: _iou(item[0], previous_box))
         else:
             box, score = max(faces, key=lambda item: _prominence(*item))
-        return self._accept(gray, box, score, detected=True)
+        return self._accept_detection(gray, box, score)

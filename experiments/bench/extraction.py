@@ -111,16 +111,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=20, help="frames per clip (PEMF: 20)")
     parser.add_argument("--naive-clips", type=int, default=2, help="clips for the (slow) naive loop")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--verify-every", type=int, default=1, help="as in landmarks.extract")
+    parser.add_argument("--verify-every", type=int, default=2, help="as in landmarks.extract")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--keep", type=Path, default=None, help="build the clips here and keep them")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="build the clips here and keep them (reused when the folder already holds clips)")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as scratch:
         root = args.keep or Path(scratch) / "frames"
-        print(f"building {args.clips} clips x {args.frames} frames of {SIZE[0]}x{SIZE[1]} PNG in {root} ...")
-        folders = make_clips(root, args.clips, args.frames, args.seed)
-        total = args.clips * args.frames
+        if args.keep is not None and args.keep.is_dir() and any(args.keep.iterdir()):
+            folders = sorted({p.parent for p in args.keep.rglob("*.png")})[: args.clips]
+            print(f"reusing {len(folders)} clips in {root}")
+        else:
+            print(f"building {args.clips} clips x {args.frames} frames of {SIZE[0]}x{SIZE[1]} PNG in {root} ...")
+            folders = make_clips(root, args.clips, args.frames, args.seed)
+        total = sum(len(frame_files(folder)) for folder in folders)
 
         _, decode_seconds = timed_pool(_decode_folder, [str(f) for f in folders], args.workers)
         out = Path(scratch) / "landmarks"
