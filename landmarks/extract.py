@@ -7,7 +7,7 @@ import os
 import sys
 
 from .pipeline import ExtractionSettings, extract_landmarks
-from .schema import STATUS_OK, STATUS_SKIPPED
+from .schema import STATUS_OK
 from .tracker import TrackerSettings
 
 DESCRIPTION = """\
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     print(f"{len(manifest)} clip(s): {summary or 'none found'}; "
           f"{int(manifest['detected'].sum())}/{int(manifest['frames'].sum())} frames with a face -> {args.output}")
-    bad = manifest[~manifest["status"].isin([STATUS_OK, STATUS_SKIPPED])]
+    bad = manifest[manifest["status"] != STATUS_OK]
     for row in bad.itertuples():
         print(f"  {row.status}: {row.clip} {row.error}".rstrip(), file=sys.stderr)
     return 0

@@ -32,7 +32,6 @@ from .schema import (
     STATUS_FAILED,
     STATUS_NO_FACE,
     STATUS_OK,
-    STATUS_SKIPPED,
 )
 from .tracker import FaceTracker, TrackerSettings
 
@@ -205,7 +204,7 @@ def _is_complete(clip: Clip, csv_path: Path) -> bool:
 
 
 def _skipped_report(clip: Clip, csv_path: Path, previous: dict | None) -> ClipReport:
-    if previous is not None and previous.get("status") in (STATUS_OK, STATUS_NO_FACE, STATUS_SKIPPED):
+    if previous is not None and previous.get("status") in (STATUS_OK, STATUS_NO_FACE):
         fields = {k: previous[k] for k in MANIFEST_COLUMNS if k in previous}
         fields["error"] = str(fields.get("error", ""))
         report = ClipReport(**fields)
