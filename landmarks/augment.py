@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .normalize import eye_midpoint, resample_time
+from .normalize import eye_distance, eye_midpoint, resample_time
 
 
 def mirror(points: np.ndarray, axis_x: float | None = None) -> np.ndarray:
@@ -69,8 +69,6 @@ class Augmenter:
 
     def __call__(self, points: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         points = np.asarray(points, dtype=float)
-        from .normalize import eye_distance
-
         unit = float(np.nanmean(eye_distance(points))) or 1.0
         if rng.random() < self.mirror_probability:
             points = mirror(points)

@@ -232,7 +232,9 @@ def _check_output(output: Path) -> None:
         raise PermissionError(f"cannot write to output folder {output}: {exc.strerror or exc}") from exc
 
 
-def _run_record(input_path: Path, output: Path, settings: ExtractionSettings, workers: int, extra: dict) -> dict:
+def _run_record(
+    input_path: Path, output: Path, settings: ExtractionSettings, workers: int, model: Path, extra: dict
+) -> dict:
     from . import __version__
 
     return {
@@ -242,7 +244,7 @@ def _run_record(input_path: Path, output: Path, settings: ExtractionSettings, wo
         "output": str(output),
         "workers": workers,
         "settings": asdict(settings),
-        "model_file": str(predictor_path(settings.tracker.predictor)),
+        "model_file": str(model),
         "python": platform.python_version(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **extra,
@@ -280,8 +282,8 @@ def extract_landmarks(
     clips = find_clips(input_path)
     _check_output(output)
     workers = max(1, workers or os.cpu_count() or 1)
-    record = _run_record(input_path, output, settings, workers, record_extra or {})
     model = predictor_path(settings.tracker.predictor)
+    record = _run_record(input_path, output, settings, workers, model, record_extra or {})
     hashing = threading.Thread(target=lambda: record.update(model_sha256=file_sha256(model)), daemon=True)
     hashing.start()  # hashing the 100 MB model overlaps with the work instead of delaying it
 
