@@ -1,0 +1,189 @@
+"""ST-GCN (Yan et al., AAAI 2018) on facial landmark sequences, and STGCN-LSTM (Ridouan et al.).
+
+Input layout is (N, C, T, V): clips, coordinate channels, frames, the 68 landmarks. Each block is a spatial
+graph convolution over the partitioned facial graph, then a temporal convolution along each landmark's
+trajectory, with a residual connection, as in the original; the defaults are sized for PEMF-like data
+(68 points, ~20 frames, a few hundred clips), and ``YAN2018`` holds the original's ten-block layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import networkx as nx
+import torch
+from torch import nn
+
+import graphs
+
+from .graph_conv import SpatialGraphConv
+from .heads import create_head
+
+YAN2018 = {
+    "channels": (64, 64, 64, 64, 128, 128, 128, 256, 256, 256),
+    "strides": (1, 1, 1, 1, 2, 1, 1, 2, 1, 1),
+}
+
+
+def resolve_graph(graph: str | nx.Graph) -> nx.Graph:
+    """A graph given by name (see ``graphs.available_graphs()``) or as a networkx graph over nodes 0..67."""
+    return graphs.facial_graph(graph) if isinstance(graph, str) else graph
+
+
+def check_input(x: torch.Tensor, channels: int, nodes: int) -> None:
+    """Reject input that is not (N, channels, T, nodes), saying which layout is expected."""
+    if x.ndim != 4 or x.shape[1] != channels or x.shape[3] != nodes:
+        raise ValueError(
+            f"expected landmark clips as (N, C={channels}, T, V={nodes}), got {tuple(x.shape)}: a data set's "
+            f"(N, T, {nodes}, C) array becomes model input with x.permute(0, 3, 1, 2)"
+        )
+
+
+class STGCNBlock(nn.Module):
+    """Spatial graph conv + BN + ReLU, temporal conv (kernel 9, optional stride) + BN, dropout, residual."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        partitions: torch.Tensor,
+        temporal_kernel: int = 9,
+        stride: int = 1,
+        dropout: float = 0.0,
+        residual: bool = True,
+        edge_importance: bool = True,
+        implementation: str = "dense",
+    ) -> None:
+        super().__init__()
+        if temporal_kernel % 2 != 1:
+            raise ValueError(f"temporal_kernel must be odd to keep frames centred, got {temporal_kernel}")
+        self.gcn = SpatialGraphConv(in_channels, out_channels, partitions, edge_importance, implementation)
+        self.gcn_norm = nn.Sequential(nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+        padding = (temporal_kernel - 1) // 2
+        self.tcn = nn.Sequential(
+            nn.Conv2d(out_channels, out_channels, (temporal_kernel, 1), (stride, 1), (padding, 0)),
+            nn.BatchNorm2d(out_channels),
+            nn.Dropout(dropout),
+        )
+        if not residual:
+            self.residual = None
+        elif in_channels == out_channels and stride == 1:
+            self.residual = nn.Identity()
+        else:
+            self.residual = nn.Sequential(
+                nn.Conv2d(in_channels, out_channels, 1, (stride, 1)), nn.BatchNorm2d(out_channels)
+            )
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.tcn(self.gcn_norm(self.gcn(x)))
+        if self.residual is not None:
+            out = out + self.residual(x)
+        return self.relu(out)
+
+
+class STGCNBackbone(nn.Module):
+    """Data batch-norm over the input's V x C channels, then a stack of ST-GCN blocks: (N, C, T, V) to
+    (N, channels[-1], T', V)."""
+
+    def __init__(
+        self,
+        in_channels: int = 2,
+        graph: str | nx.Graph = "anatomical",
+        channels: Sequence[int] = (16, 16, 32),
+        strides: Sequence[int] | None = None,
+        temporal_kernel: int = 9,
+        dropout: float = 0.0,
+        edge_importance: bool = True,
+        center: int = graphs.NOSE_TIP,
+        implementation: str = "dense",
+    ) -> None:
+        super().__init__()
+        strides = tuple(strides) if strides is not None else (1,) * len(channels)
+        if len(strides) != len(channels):
+            raise ValueError(f"strides {strides} and channels {tuple(channels)} must have the same length")
+        partitions = torch.as_tensor(
+            graphs.spatial_partitions(resolve_graph(graph), center=center, normalization="column"), dtype=torch.float32
+        )
+        self.nodes = partitions.shape[-1]
+        self.in_channels = in_channels
+        self.data_bn = nn.BatchNorm1d(in_channels * self.nodes)
+        widths = [in_channels, *channels]
+        self.blocks = nn.ModuleList(
+            STGCNBlock(
+                widths[i], widths[i + 1], partitions, temporal_kernel, strides[i], dropout,
+                residual=i > 0, edge_importance=edge_importance, implementation=implementation,
+            )
+            for i in range(len(channels))
+        )
+        self.out_channels = widths[-1]
+
+    def set_implementation(self, implementation: str) -> None:
+        """Switch every graph convolution to ``dense`` or ``pyg`` (same weights, same outputs)."""
+        for module in self.modules():
+            if isinstance(module, SpatialGraphConv):
+                module.implementation = implementation
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_input(x, self.in_channels, self.nodes)
+        n, c, t, v = x.shape
+        x = self.data_bn(x.permute(0, 3, 1, 2).reshape(n, v * c, t))
+        x = x.view(n, v, c, t).permute(0, 2, 3, 1).contiguous()
+        for block in self.blocks:
+            x = block(x)
+        return x
+
+
+class STGCN(nn.Module):
+    """ST-GCN classifier: backbone, global average over frames and landmarks, linear layer to logits."""
+
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int = 2,
+        graph: str | nx.Graph = "anatomical",
+        channels: Sequence[int] = (16, 32, 64),
+        strides: Sequence[int] | None = (1, 2, 2),
+        temporal_kernel: int = 9,
+        dropout: float = 0.0,
+        edge_importance: bool = True,
+        center: int = graphs.NOSE_TIP,
+        implementation: str = "dense",
+    ) -> None:
+        super().__init__()
+        self.backbone = STGCNBackbone(
+            in_channels, graph, channels, strides, temporal_kernel, dropout, edge_importance, center, implementation
+        )
+        self.classifier = nn.Linear(self.backbone.out_channels, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.backbone(x).mean(dim=(2, 3)))
+
+
+class STGCNLSTM(nn.Module):
+    """ST-GCN blocks that keep every frame (no temporal stride), pooled over landmarks only; the resulting
+    per-frame features (N, T, F) go to a sequence head (stacked LSTM by default, as in Ridouan et al.)."""
+
+    def __init__(
+        self,
+        num_classes: int,
+        in_channels: int = 2,
+        graph: str | nx.Graph = "anatomical",
+        channels: Sequence[int] = (16, 16, 16),
+        temporal_kernel: int = 9,
+        dropout: float = 0.0,
+        edge_importance: bool = True,
+        center: int = graphs.NOSE_TIP,
+        implementation: str = "dense",
+        head: str = "stacked",
+        head_options: dict | None = None,
+    ) -> None:
+        super().__init__()
+        self.backbone = STGCNBackbone(
+            in_channels, graph, channels, None, temporal_kernel, dropout, edge_importance, center, implementation
+        )
+        self.head = create_head(head, self.backbone.out_channels, num_classes, **(head_options or {}))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        features = self.backbone(x).mean(dim=3)
+        return self.head(features.transpose(1, 2))

@@ -1,0 +1,257 @@
+"""The graph models and sequence heads: shapes, gradients, graph-convolution invariants, learning, export."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+import graphs
+import models
+from models.graph_conv import SpatialGraphConv
+
+MODEL_NAMES = list(models.available_models())
+HEAD_NAMES = models.available_heads()
+# The original's ten 256-channel blocks are the ``stgcn`` class with another layout; memorising with them takes
+# minutes on two cores, so the learning check runs on every model class at its default size.
+TRAINABLE_HERE = [name for name in MODEL_NAMES if name != "stgcn-yan2018"]
+
+
+def clips(n: int = 4, channels: int = 2, frames: int = 20, seed: int = 0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return torch.randn(n, channels, frames, graphs.N_POINTS, generator=generator)
+
+
+def partitions() -> np.ndarray:
+    return graphs.spatial_partitions(graphs.facial_graph("anatomical"), normalization="column")
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_model_maps_clips_to_logits(name):
+    torch.manual_seed(0)
+    model = models.create(name, num_classes=3)
+    assert isinstance(model, torch.nn.Module)
+    assert model(clips(5)).shape == (5, 3)
+
+
+def test_models_take_velocity_channels_and_any_graph():
+    torch.manual_seed(0)
+    model = models.create("stgcn-lstm", num_classes=2, in_channels=4, graph="delaunay", head="bilstm")
+    assert model(clips(2, channels=4)).shape == (2, 2)
+    custom = models.create("stgcn", num_classes=2, graph=graphs.facial_graph("anatomical"))
+    assert custom(clips(2)).shape == (2, 2)
+
+
+@pytest.mark.parametrize("head", HEAD_NAMES)
+def test_every_head_maps_sequences_to_logits(head):
+    torch.manual_seed(0)
+    module = models.create_head(head, in_features=12, num_classes=4)
+    features = torch.randn(3, 20, 12)
+    assert module(features).shape == (3, 4)
+    model = models.create("stgcn-lstm", num_classes=4, head=head)
+    assert model(clips(3)).shape == (3, 4)
+
+
+def test_attention_head_weights_are_a_distribution_over_frames():
+    torch.manual_seed(0)
+    head = models.AttentionLSTMHead(12, 2)
+    _, weights = head.attention(torch.randn(3, 20, 12))
+    assert weights.shape == (3, 20)
+    assert torch.allclose(weights.sum(dim=1), torch.ones(3))
+    assert weights.std(dim=1).min() > 0
+
+
+def test_stacked_head_uses_one_lstm_per_width():
+    head = models.create_head("stacked", 30, 2, hidden_sizes=(15, 20))
+    assert [layer.hidden_size for layer in head.layers] == [15, 20]
+    assert head.classifier.in_features == 20
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_gradients_reach_every_parameter(name):
+    torch.manual_seed(0)
+    model = models.create(name, num_classes=3)
+    logits = model(clips(6))
+    torch.nn.functional.cross_entropy(logits, torch.tensor([0, 1, 2, 0, 1, 2])).backward()
+    dead = [n for n, p in model.named_parameters() if p.grad is None or not bool(p.grad.abs().sum() > 0)]
+    assert not dead, f"parameters without gradient: {dead}"
+
+
+@pytest.mark.parametrize("head", HEAD_NAMES)
+def test_gradients_reach_every_head_parameter(head):
+    torch.manual_seed(0)
+    module = models.create_head(head, 12, 3)
+    torch.nn.functional.cross_entropy(module(torch.randn(6, 20, 12)), torch.tensor([0, 1, 2, 0, 1, 2])).backward()
+    dead = [n for n, p in module.named_parameters() if p.grad is None or not bool(p.grad.abs().sum() > 0)]
+    assert not dead, f"parameters without gradient: {dead}"
+
+
+def test_stgcn_uses_column_normalised_partitions_around_the_nose_tip():
+    model = models.create("stgcn", num_classes=2)
+    layer = model.backbone.blocks[0].gcn
+    expected = graphs.spatial_partitions(graphs.facial_graph("anatomical"), center=30, normalization="column")
+    assert torch.allclose(layer.adjacency, torch.as_tensor(expected, dtype=torch.float32))
+    # Yan et al.'s A D^-1: every column of the summed partitions adds to 1.
+    assert torch.allclose(layer.adjacency.sum(dim=(0, 1)), torch.ones(68))
+
+
+@pytest.mark.parametrize("implementation", models.IMPLEMENTATIONS)
+def test_spatial_graph_conv_is_node_permutation_equivariant(implementation):
+    torch.manual_seed(0)
+    adjacency = torch.as_tensor(partitions(), dtype=torch.float32)
+    layer = SpatialGraphConv(5, 7, adjacency, implementation=implementation)
+    with torch.no_grad():
+        layer.importance.uniform_(0.5, 1.5)
+    permutation = torch.randperm(68, generator=torch.Generator().manual_seed(1))
+    permuted = SpatialGraphConv(5, 7, adjacency[:, permutation][:, :, permutation], implementation=implementation)
+    with torch.no_grad():
+        permuted.conv.load_state_dict(layer.conv.state_dict())
+        permuted.importance.copy_(layer.importance[:, permutation][:, :, permutation])
+    x = clips(3, channels=5)
+    expected = layer(x)[..., permutation]
+    assert torch.allclose(permuted(x[..., permutation]), expected, atol=1e-5)
+    # A permutation of the input alone (graph kept) must change the result: the test can fail.
+    assert not torch.allclose(layer(x[..., permutation]), expected, atol=1e-3)
+
+
+def test_spatial_graph_conv_sums_neighbours_per_partition():
+    """Checked against the definition: out_i = sum_k W_k sum_j A[k,i,j] x_j + b, written as plain loops."""
+    torch.manual_seed(0)
+    adjacency = torch.as_tensor(partitions(), dtype=torch.float32)
+    layer = SpatialGraphConv(3, 4, adjacency)
+    with torch.no_grad():
+        layer.importance.uniform_(0.5, 1.5)
+    x = clips(2, channels=3, frames=5)
+    weighted = layer.weighted_adjacency()
+    weight = layer.conv.weight[:, :, 0, 0].view(4, 3, 3)  # (out, partition, in)
+    expected = torch.zeros(2, 4, 5, 68)
+    for k in range(3):
+        gathered = torch.einsum("ij,nctj->ncti", weighted[k], x)
+        expected += torch.einsum("oc,ncti->noti", weight[:, k], gathered)
+    expected += layer.conv.bias.view(1, 4, 1, 1)
+    assert torch.allclose(layer(x), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["stgcn", "stgcn-lstm"])
+def test_dense_and_torch_geometric_convolutions_agree(name):
+    torch.manual_seed(0)
+    model = models.create(name, num_classes=3, implementation="dense").eval()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, SpatialGraphConv):
+                module.importance.uniform_(0.5, 1.5)
+    x = clips(4)
+    dense = model(x)
+    model.backbone.set_implementation("pyg")
+    assert all(m.implementation == "pyg" for m in model.modules() if isinstance(m, SpatialGraphConv))
+    assert torch.allclose(model(x), dense, atol=1e-5)
+
+
+def test_bad_implementation_and_shapes_are_named():
+    with pytest.raises(ValueError, match="'sparse'.*dense or pyg"):
+        models.create("stgcn", num_classes=2, implementation="sparse")
+    model = models.create("stgcn", num_classes=2)
+    with pytest.raises(ValueError, match=r"V=68\), got \(2, 2, 20, 51\)"):
+        model(torch.randn(2, 2, 20, 51))
+
+
+def test_create_names_what_is_wrong():
+    with pytest.raises(ValueError, match="unknown model 'gcn'.*stgcn-lstm"):
+        models.create("gcn", num_classes=2)
+    with pytest.raises(TypeError, match="stgcn-lstm.*hiden"):
+        models.create("stgcn-lstm", num_classes=2, hiden=3)
+    with pytest.raises(ValueError, match="num_classes"):
+        models.create("stgcn", num_classes=1)
+    with pytest.raises(ValueError, match="unknown sequence head 'gru'"):
+        models.create("stgcn-lstm", num_classes=2, head="gru")
+    with pytest.raises(ValueError, match="unknown graph"):
+        models.create("stgcn", num_classes=2, graph="complete")
+
+
+def test_yan2018_preset_has_the_original_layout():
+    model = models.create("stgcn-yan2018", num_classes=2)
+    widths = [block.tcn[0].out_channels for block in model.backbone.blocks]
+    strides = [block.tcn[0].stride[0] for block in model.backbone.blocks]
+    assert widths == [64, 64, 64, 64, 128, 128, 128, 256, 256, 256]
+    assert strides == [1, 1, 1, 1, 2, 1, 1, 2, 1, 1]
+    assert [block.tcn[0].kernel_size[0] for block in model.backbone.blocks] == [9] * 10
+
+
+def test_reference_attention_varies_between_neighbours_and_trains_its_recurrent_layer():
+    torch.manual_seed(0)
+    model = models.create("stgcn-ref", num_classes=2)
+    block = model.blocks[0]
+    widened = torch.cat([clips(2), torch.relu(block.entry(clips(2)))], dim=1)
+    hop = block.hops[0]
+    alpha = hop.coefficients(widened)  # (N, T, V, V)
+    mask = hop.mask
+    assert torch.allclose(alpha.sum(-1), torch.ones(alpha.shape[:3]), atol=1e-5)
+    assert bool((alpha[..., ~mask] == 0).all())
+    # The published block's coefficients are 1/degree for every neighbour; ours must differ from that.
+    degree = mask.sum(-1, keepdim=True).float()
+    uniform = mask.float() / degree
+    spread = (alpha - uniform).abs()[..., mask].max()
+    assert spread > 0.01
+    # at every frame, every landmark weighs its neighbours differently
+    highest = alpha.masked_fill(~mask, -1.0).max(-1).values
+    lowest = alpha.masked_fill(~mask, 2.0).min(-1).values
+    assert bool((highest - lowest > 1e-4).all())
+    # so the output is no plain neighbourhood mean
+    projected = hop.project(widened)
+    mean = torch.einsum("ij,nctj->ncti", uniform, projected)
+    assert not torch.allclose(hop(widened), mean, atol=1e-4)
+    # and the recurrent layer that scores the neighbours learns
+    torch.nn.functional.cross_entropy(model(clips(4)), torch.tensor([0, 1, 0, 1])).backward()
+    for parameter in hop.recurrent.parameters():
+        assert parameter.grad is not None and parameter.grad.abs().sum() > 0
+
+
+def test_reference_model_follows_the_paper_layout():
+    model = models.create("stgcn-ref", num_classes=2)
+    assert len(model.blocks) == 3
+    assert [conv.conv.kernel_size[0] for conv in model.blocks[0].temporal] == [9, 15, 20]
+    hop_sizes = [int(hop.mask.sum()) for hop in model.blocks[0].hops]
+    graph = graphs.facial_graph("anatomical")
+    assert hop_sizes[0] == 2 * graph.number_of_edges() + 68
+    assert hop_sizes[1] > hop_sizes[0]
+    assert [layer.hidden_size for layer in model.head.layers] == [15, 20]
+    assert model.head.dropout.p == 0.25
+    assert nx.is_connected(graph)
+
+
+@pytest.mark.parametrize("name", TRAINABLE_HERE)
+def test_every_model_overfits_a_small_fixed_batch(name):
+    torch.manual_seed(0)
+    x = clips(12, seed=3)
+    y = torch.tensor([0, 1, 2] * 4)
+    model = models.create(name, num_classes=3)
+    optimiser = torch.optim.Adam(model.parameters(), lr=3e-3)
+    for _ in range(100):  # enough steps for batch-norm running statistics to settle on the batch too
+        optimiser.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimiser.step()
+    model.train(False)
+    with torch.no_grad():
+        accuracy = (model(x).argmax(1) == y).float().mean().item()
+    assert accuracy == 1.0, f"{name} reached {accuracy:.2f} on 12 memorised clips (loss {loss.item():.3f})"
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_every_model_exports_with_torch_export(name):
+    torch.manual_seed(0)
+    model = models.create(name, num_classes=3).eval()
+    example = clips(2)
+    program = torch.export.export(model, (example,))
+    fresh = clips(2, seed=7)
+    with torch.no_grad():
+        assert torch.allclose(program.module()(fresh), model(fresh), atol=1e-5)
+
+
+def test_torch_geometric_model_exports_too():
+    torch.manual_seed(0)
+    model = models.create("stgcn-lstm", num_classes=2, implementation="pyg").eval()
+    program = torch.export.export(model, (clips(2),))
+    with torch.no_grad():
+        assert torch.allclose(program.module()(clips(2, seed=5)), model(clips(2, seed=5)), atol=1e-5)
