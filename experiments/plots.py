@@ -1,0 +1,53 @@
+"""Figures of a run: the summed out-of-fold confusion matrix and the loss curves of every fold."""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def plot_confusion(confusion: np.ndarray, classes: list[str], path: str | os.PathLike, title: str = "") -> None:
+    """Counts and row-normalised shares (recall per true class) of a confusion matrix."""
+    confusion = np.asarray(confusion)
+    shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    size = 1.2 + 0.9 * len(classes)
+    figure, axis = plt.subplots(figsize=(size + 1, size))
+    image = axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            colour = "white" if shares[i, j] > 0.6 else "black"
+            axis.text(j, i, f"{confusion[i, j]}\n{100 * shares[i, j]:.0f}%", ha="center", va="center", color=colour)
+    axis.set_xticks(range(len(classes)), classes, rotation=30, ha="right")
+    axis.set_yticks(range(len(classes)), classes)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    axis.set_title(title or "out-of-fold confusion")
+    figure.colorbar(image, ax=axis, fraction=0.046, label="share of true class")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def plot_curves(histories: list[dict], path: str | os.PathLike) -> None:
+    """Training and validation loss per epoch for every fold, the selected epoch marked."""
+    figure, axis = plt.subplots(figsize=(7, 4.5))
+    colours = plt.cm.tab10.colors
+    for fold, history in enumerate(histories):
+        colour = colours[fold % len(colours)]
+        epochs = np.arange(1, len(history["train_loss"]) + 1)
+        axis.plot(epochs, history["train_loss"], color=colour, label=f"fold {fold} train")
+        axis.plot(epochs, history["val_loss"], color=colour, linestyle="--", label=f"fold {fold} validation")
+        best = history["best_epoch"]
+        axis.plot(best + 1, history["val_loss"][best], "o", color=colour)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("loss")
+    axis.set_title("loss per fold (dots: selected epoch)")
+    axis.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)

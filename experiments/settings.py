@@ -1,0 +1,97 @@
+"""Every setting of a graph-model training run, and the presets that reproduce the papers' set-ups."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from landmarks import ShapeNormalizer
+
+NORMALIZATIONS = ("eyes", "nose", "procrustes", "none")
+
+
+@dataclass
+class GraphTrainingSettings:
+    # model
+    model: str = "stgcn-lstm"
+    head: str | None = None  # sequence head of stgcn-lstm (lstm, bilstm, attention, stacked); None = its default
+    graph: str = "anatomical"
+    implementation: str = "dense"
+    # protocol
+    folds: int = 5
+    validation_share: float = 0.2
+    resample: str = "smote"
+    class_weights: str = "none"
+    loss: str = "ce"
+    focal_alpha: float = 0.25
+    focal_gamma: float = 2.0
+    # optimisation
+    epochs: int = 150
+    batch_size: int = 10
+    lr: float = 1e-4
+    decay_rate: float = 0.96
+    decay_steps: int = 1000
+    patience: int = 0
+    augment: bool = False
+    seed: int = 0
+    # data set
+    label_map: str | None = None
+    label_component: int = 1
+    subject_component: int = 0
+    length: int = 20
+    length_mode: str = "resample"
+    normalize: str = "eyes"
+    velocity: bool = False
+    min_valid: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.normalize not in NORMALIZATIONS:
+            raise ValueError(f"normalize must be one of {', '.join(NORMALIZATIONS)}, got {self.normalize!r}")
+        if not 0 < self.validation_share < 1:
+            raise ValueError(f"validation_share must be between 0 and 1, got {self.validation_share}")
+        for name in ("epochs", "batch_size", "folds", "length"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+    def normalizer(self) -> ShapeNormalizer:
+        return {
+            "eyes": ShapeNormalizer(centre="eyes"),
+            "nose": ShapeNormalizer(centre="nose"),
+            "procrustes": ShapeNormalizer(procrustes=True),
+            "none": ShapeNormalizer(centre=None, scale=False, level=False),
+        }[self.normalize]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+PRESETS: dict[str, dict] = {
+    # Ridouan et al.: STGCN-LSTM (stacked LSTM head), SMOTE, Adam 1e-4 decayed 0.96 every 1000 steps,
+    # 150 epochs, batch 10, five folds, pain vs no pain.
+    "ridouan2025": {
+        "model": "stgcn-lstm", "head": "stacked", "resample": "smote", "class_weights": "none", "loss": "ce",
+        "lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5,
+        "label_map": "pemf-binary",
+    },
+    # Agam et al.: three classes (phasic / tonic / neutral), focal loss (alpha 0.25, gamma 2) with
+    # conservative class weights instead of oversampling; same optimiser and schedule.
+    "agam2026": {
+        "model": "stgcn-lstm", "head": "stacked", "resample": "none", "class_weights": "conservative",
+        "loss": "focal", "focal_alpha": 0.25, "focal_gamma": 2.0, "lr": 1e-4, "decay_rate": 0.96,
+        "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5, "label_map": "phasic-tonic",
+    },
+}
+
+
+def settings_for(preset: str | None = None, **overrides) -> GraphTrainingSettings:
+    """Defaults, then the preset's values, then ``overrides`` (None values are ignored)."""
+    values = {}
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        values.update(PRESETS[preset])
+    known = {f.name for f in fields(GraphTrainingSettings)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise TypeError(f"unknown training setting(s) {', '.join(unknown)}")
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return GraphTrainingSettings(**values)

@@ -1,0 +1,177 @@
+"""The pieces of the evaluation protocol: grouped folds, leakage checks, folds files, oversampling,
+class weights, focal loss and metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from experiments.losses import FocalLoss, class_weights, make_loss
+from experiments.metrics import classification_metrics, summarise
+from experiments.protocol import (
+    LeakageError,
+    check_no_leakage,
+    grouped_folds,
+    read_folds,
+    validation_split,
+    write_folds,
+)
+from experiments.resampling import oversample
+from experiments.settings import PRESETS, settings_for
+
+
+def subjects_and_labels(subjects: int = 10, per_subject: int = 6, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    names = np.repeat([f"S{i:02d}" for i in range(subjects)], per_subject)
+    labels = rng.integers(0, 3, size=len(names))
+    return names, labels
+
+
+def test_grouped_folds_keep_every_subject_in_one_fold_and_cover_every_clip():
+    subjects, y = subjects_and_labels()
+    folds = grouped_folds(y, subjects, 5, seed=0)
+    assert set(folds) == set(range(5))
+    for subject in np.unique(subjects):
+        assert len(set(folds[subjects == subject])) == 1
+    for fold in range(5):
+        check_no_leakage(subjects, np.nonzero(folds != fold)[0], np.nonzero(folds == fold)[0], "test")
+    assert not np.array_equal(folds, grouped_folds(y, subjects, 5, seed=1))
+    assert np.array_equal(folds, grouped_folds(y, subjects, 5, seed=0))
+
+
+def test_too_few_subjects_for_the_folds_says_how_many():
+    subjects, y = subjects_and_labels(subjects=3)
+    with pytest.raises(ValueError, match="at least 5 subjects, the data has 3: use --folds 3"):
+        grouped_folds(y, subjects, 5, seed=0)
+
+
+def test_leakage_check_names_the_shared_subject():
+    subjects = np.array(["A", "A", "B", "C"])
+    with pytest.raises(LeakageError, match="fold 2: subject\\(s\\) A appear"):
+        check_no_leakage(subjects, np.array([0, 2]), np.array([1, 3]), "fold 2")
+
+
+def test_validation_split_is_grouped_and_stratified():
+    subjects, y = subjects_and_labels(subjects=8)
+    fit, validation = validation_split(y, subjects, 0.25, seed=0)
+    assert len(fit) + len(validation) == len(y)
+    assert not set(subjects[fit]) & set(subjects[validation])
+    assert 1 <= len(set(subjects[validation])) <= 3
+    with pytest.raises(ValueError, match="only 1 subject"):
+        validation_split(y[:6], subjects[:6], 0.2, seed=0)
+
+
+def test_folds_file_round_trip_and_mismatches(tmp_path):
+    subjects, y = subjects_and_labels(subjects=5, per_subject=2)
+    clips = [f"{s}/clip{i}" for i, s in enumerate(subjects)]
+    folds = grouped_folds(y, subjects, 5, seed=0)
+    path = tmp_path / "folds.csv"
+    write_folds(path, clips, subjects, folds)
+    assert list(pd.read_csv(path).columns) == ["clip", "subject", "fold"]
+    assert np.array_equal(read_folds(path, clips, subjects), folds)
+    assert np.array_equal(read_folds(path, clips[::-1], subjects[::-1]), folds[::-1])
+    with pytest.raises(ValueError, match="no fold for 1 clip.*extra"):
+        read_folds(path, [*clips, "extra"], np.append(subjects, "S99"))
+    other = subjects.copy()
+    other[0] = "S99"
+    with pytest.raises(ValueError, match="other subjects"):
+        read_folds(path, clips, other)
+    with pytest.raises(FileNotFoundError, match="nowhere.csv"):
+        read_folds(tmp_path / "nowhere.csv", clips, subjects)
+
+
+def test_smote_adds_only_new_rows_of_the_minority_inside_the_given_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(26, 20, 68, 2)).astype(np.float32)
+    y = np.array([0] * 20 + [1] * 6)
+    X_out, y_out, synthetic = oversample(X, y, "smote", seed=0)
+    assert X_out.shape[1:] == X.shape[1:] and X_out.dtype == X.dtype
+    assert np.array_equal(X_out[:26], X) and np.array_equal(y_out[:26], y)
+    assert synthetic.sum() == 14 and not synthetic[:26].any()
+    assert np.bincount(y_out).tolist() == [20, 20]
+    assert (y_out[synthetic] == 1).all()
+    # every synthetic clip lies between minority clips: inside their bounding box
+    minority = X[y == 1].reshape(6, -1)
+    made = X_out[synthetic].reshape(14, -1)
+    assert (made >= minority.min(0) - 1e-5).all() and (made <= minority.max(0) + 1e-5).all()
+
+
+def test_smote_lowers_k_with_a_warning_and_refuses_a_single_clip_class():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(13, 4))
+    with pytest.warns(UserWarning, match="lowered from 5 to 2"):
+        _, y_out, _ = oversample(X, np.array([0] * 10 + [1] * 3), "smote", seed=0)
+    assert np.bincount(y_out).tolist() == [10, 10]
+    with pytest.raises(ValueError, match="only 1.*--resample random"):
+        oversample(X[:11], np.array([0] * 10 + [1]), "smote", seed=0)
+
+
+def test_random_oversampling_and_none():
+    X = np.arange(8.0).reshape(8, 1)
+    y = np.array([0] * 6 + [1] * 2)
+    X_out, y_out, synthetic = oversample(X, y, "random", seed=0)
+    assert np.bincount(y_out).tolist() == [6, 6]
+    assert set(X_out[synthetic].ravel()) <= {6.0, 7.0}
+    X_none, y_none, synthetic_none = oversample(X, y, "none", seed=0)
+    assert np.array_equal(X_none, X) and not synthetic_none.any()
+    with pytest.raises(ValueError, match="unknown resampling 'adasyn'"):
+        oversample(X, y, "adasyn", seed=0)
+
+
+def test_class_weights_simple_and_conservative():
+    y = np.array([0] * 40 + [1] * 10 + [2] * 5)
+    assert class_weights(y, 3, "none") is None
+    assert class_weights(y, 3, "simple").tolist() == [1.0, 4.0, 8.0]
+    assert class_weights(y, 3, "conservative").tolist() == [1.0, 3.0, 3.0]
+    with pytest.raises(ValueError, match=r"class\(es\) \[3\]"):
+        class_weights(y, 4, "simple")
+
+
+def test_focal_loss_is_alpha_weighted_cross_entropy_at_gamma_zero_and_spares_easy_clips():
+    torch.manual_seed(0)
+    logits, target = torch.randn(8, 3), torch.randint(0, 3, (8,))
+    weight = torch.tensor([1.0, 2.0, 3.0])
+    plain = torch.nn.functional.cross_entropy(logits, target, weight=weight, reduction="none")
+    focal = FocalLoss(alpha=0.5, gamma=0.0, weight=weight)(logits, target)
+    assert torch.allclose(focal, 0.5 * plain.mean())
+    easy = torch.tensor([[6.0, 0.0, 0.0]])
+    hard = torch.tensor([[0.5, 0.0, 0.0]])
+    label = torch.tensor([0])
+    loss = make_loss("focal", None)
+    assert loss.alpha == 0.25 and loss.gamma == 2.0
+    ratio_focal = loss(easy, label) / loss(hard, label)
+    ratio_ce = torch.nn.functional.cross_entropy(easy, label) / torch.nn.functional.cross_entropy(hard, label)
+    assert ratio_focal < ratio_ce / 10
+    with pytest.raises(ValueError, match="unknown loss 'hinge'"):
+        make_loss("hinge", None)
+
+
+def test_metrics_weighted_macro_per_class_and_confusion():
+    y_true = np.array([0, 0, 0, 0, 1, 1, 2, 2])
+    y_pred = np.array([0, 0, 0, 1, 1, 1, 2, 0])
+    scores = classification_metrics(y_true, y_pred, ["a", "b", "c"])
+    assert scores["accuracy"] == pytest.approx(6 / 8)
+    assert scores["confusion"] == [[3, 1, 0], [0, 2, 0], [1, 0, 1]]
+    assert scores["per_class"]["c"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2}
+    assert scores["recall_macro"] == pytest.approx((0.75 + 1.0 + 0.5) / 3)
+    assert scores["recall_weighted"] == pytest.approx(scores["accuracy"])
+    summary = summarise([scores, {**scores, "accuracy": 0.25}])
+    assert summary["accuracy"] == {"mean": pytest.approx(0.5), "std": pytest.approx(0.25)}
+
+
+def test_presets_set_the_papers_values_and_explicit_options_win():
+    ridouan = settings_for("ridouan2025")
+    assert (ridouan.model, ridouan.head, ridouan.resample, ridouan.epochs, ridouan.batch_size) == (
+        "stgcn-lstm", "stacked", "smote", 150, 10)
+    assert (ridouan.lr, ridouan.decay_rate, ridouan.decay_steps, ridouan.folds) == (1e-4, 0.96, 1000, 5)
+    assert ridouan.label_map == "pemf-binary"
+    agam = settings_for("agam2026", epochs=20)
+    assert (agam.loss, agam.focal_alpha, agam.focal_gamma, agam.class_weights) == ("focal", 0.25, 2.0, "conservative")
+    assert agam.label_map == "phasic-tonic" and agam.epochs == 20
+    assert set(PRESETS) == {"ridouan2025", "agam2026"}
+    with pytest.raises(ValueError, match="unknown preset"):
+        settings_for("yan2018")
+    with pytest.raises(TypeError, match="epoch"):
+        settings_for(epoch=3)

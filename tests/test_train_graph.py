@@ -1,0 +1,188 @@
+"""Cross-validated training of the graph models: leakage, oversampling confined to training parts,
+determinism, reuse of a split, the run folder, the command line, learning from motion, and the demo."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.model_selection import KFold
+
+import models
+from experiments import demo
+from experiments.baselines import frame_average_baseline
+from experiments.cross_validation import cross_validate
+from experiments.protocol import LeakageError, grouped_folds
+from experiments.settings import settings_for
+from experiments.train_graph import main, train_graph
+from landmarks import LandmarkDataset, ShapeNormalizer, load_dataset, write_synthetic_dataset
+from landmarks.synthetic import SyntheticSettings, synthetic_sequences
+
+QUICK = {"epochs": 3, "batch_size": 16, "lr": 3e-3, "folds": 5}
+
+
+@pytest.fixture(scope="module")
+def imbalanced(tmp_path_factory):
+    """80 synthetic clips of 10 subjects, neutral twice as common as phasic or tonic."""
+    folder = tmp_path_factory.mktemp("imbalanced")
+    labels = write_synthetic_dataset(folder, subjects=10, clips_per_class={"neutral": 4, "phasic": 2, "tonic": 2})
+    return folder, labels
+
+
+@pytest.fixture(scope="module")
+def smote_run(imbalanced, tmp_path_factory):
+    folder, _ = imbalanced
+    out = tmp_path_factory.mktemp("run") / "smote"
+    metrics = train_graph(folder, out, labels=folder / "labels.csv", resample="smote", seed=3, **QUICK)
+    return out, metrics
+
+
+def test_run_folder_holds_every_result_well_formed(smote_run, imbalanced):
+    out, metrics = smote_run
+    _, labels = imbalanced
+    for name in ("config.json", "folds.csv", "predictions.csv", "metrics.json", "history.json", "confusion.png",
+                 "curves.png"):
+        assert (out / name).is_file(), name
+    config = json.loads((out / "config.json").read_text())
+    assert config["settings"]["resample"] == "smote" and config["settings"]["seed"] == 3
+    assert config["classes"] == ["neutral", "phasic", "tonic"]
+    assert {"torch", "torch_geometric", "imbalanced-learn", "scikit-learn"} <= set(config["versions"])
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert list(predictions.columns) == ["clip", "subject", "fold", "y_true", "y_pred", "p_neutral", "p_phasic",
+                                         "p_tonic"]
+    probabilities = predictions[["p_neutral", "p_phasic", "p_tonic"]].to_numpy()
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+    chosen = np.array(["neutral", "phasic", "tonic"])[probabilities.argmax(1)]
+    assert (chosen == predictions["y_pred"]).all()
+    truth = labels.set_index("clip").loc[predictions["clip"], "label"].to_numpy()
+    assert (predictions["y_true"].to_numpy() == truth).all()
+    stored = json.loads((out / "metrics.json").read_text())
+    assert stored == json.loads(json.dumps(metrics))
+    assert len(stored["folds"]) == 5
+    for key in ("accuracy", "f1_weighted", "f1_macro", "precision_weighted", "recall_macro"):
+        assert set(stored["summary"][key]) == {"mean", "std"}
+        per_fold = [fold[key] for fold in stored["folds"]]
+        assert stored["summary"][key]["mean"] == pytest.approx(np.mean(per_fold))
+    pooled = np.array(stored["pooled"]["confusion"])
+    assert pooled.sum() == 80 and pooled.sum(axis=1).tolist() == [40, 20, 20]
+    assert stored["pooled"]["accuracy"] == pytest.approx((predictions["y_true"] == predictions["y_pred"]).mean())
+    for image in ("confusion.png", "curves.png"):
+        assert cv2.imread(str(out / image)) is not None
+    histories = json.loads((out / "history.json").read_text())
+    assert [len(h["train_loss"]) for h in histories] == [3] * 5
+    weights = torch.load(out / "fold_models" / "fold0.pt")
+    models.create("stgcn-lstm", 3).load_state_dict(weights)
+
+
+def test_smote_samples_stay_in_training_parts(smote_run, imbalanced):
+    out, metrics = smote_run
+    _, labels = imbalanced
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert len(predictions) == len(labels) == 80
+    assert sorted(predictions["clip"]) == sorted(labels["clip"])
+    folds = pd.read_csv(out / "folds.csv").set_index("clip")
+    counts = labels.set_index("clip")["label"]
+    for fold in metrics["folds"]:
+        assert fold["fit_clips"] + fold["validation_clips"] + fold["test_clips"] == 80
+        assert fold["test_clips"] == int((folds["fold"] == fold["fold"]).sum())
+        assert fold["synthetic_clips"] > 0  # the training part was balanced ...
+        train_labels = counts[folds.index[folds["fold"] != fold["fold"]]]
+        # ... yet only the real clips were validated and tested: every prediction is one real clip
+        assert fold["synthetic_clips"] < 3 * train_labels.value_counts().max()
+    assert predictions["clip"].is_unique
+
+
+def test_same_seed_same_metrics_and_a_reused_split(smote_run, imbalanced, tmp_path):
+    folder, _ = imbalanced
+    first, _ = smote_run
+    again = tmp_path / "again"
+    train_graph(folder, again, labels=folder / "labels.csv", resample="smote", seed=3, **QUICK)
+    assert (again / "metrics.json").read_bytes() == (first / "metrics.json").read_bytes()
+    assert (again / "predictions.csv").read_bytes() == (first / "predictions.csv").read_bytes()
+    reused = tmp_path / "reused"
+    train_graph(folder, reused, labels=folder / "labels.csv", folds_file=first / "folds.csv", seed=4,
+                resample="none", **QUICK)
+    assert (reused / "folds.csv").read_bytes() == (first / "folds.csv").read_bytes()
+    fresh = tmp_path / "fresh"
+    train_graph(folder, fresh, labels=folder / "labels.csv", seed=4, resample="none", **QUICK)
+    assert (fresh / "folds.csv").read_bytes() != (first / "folds.csv").read_bytes()
+
+
+def identity_only_data(subjects: int = 16, clips: int = 5) -> LandmarkDataset:
+    """Neutral clips whose label is a property of the subject alone (odd or even subject number)."""
+    table = synthetic_sequences(subjects, {"neutral": clips}, SyntheticSettings(identity_spread=0.08), seed=2)
+    X = ShapeNormalizer()(np.stack(table["points"])).astype(np.float32)
+    subject_ids = table["subject"].to_numpy()
+    y = np.array([int(s[1:]) % 2 for s in subject_ids])
+    return LandmarkDataset(X, np.ones(X.shape[:2], bool), y, ["odd", "even"], subject_ids, list(table["clip"]),
+                           np.zeros(len(y)))
+
+
+def test_subject_identity_cannot_leak_into_the_scores(tmp_path):
+    dataset = identity_only_data()
+    settings = settings_for(model="stgcn", epochs=20, batch_size=16, lr=1e-2, resample="none", folds=4)
+    grouped = cross_validate(dataset, settings, tmp_path / "grouped")["pooled"]["accuracy"]
+    random_folds = np.zeros(len(dataset), dtype=int)
+    for fold, (_, test) in enumerate(KFold(4, shuffle=True, random_state=0).split(dataset.X)):
+        random_folds[test] = fold
+    with pytest.raises(LeakageError, match="fold 0: subject"):
+        cross_validate(dataset, settings, tmp_path / "refused", folds=random_folds)
+    mixed = cross_validate(dataset, settings, tmp_path / "mixed", folds=random_folds, leakage_check=False)
+    assert mixed["pooled"]["accuracy"] >= 0.9, "the same model must find the subjects when they leak"
+    assert grouped <= 0.7, f"grouped folds scored {grouped:.2f} on labels only the subject identity predicts"
+
+
+def test_stgcn_lstm_learns_the_time_course_that_a_frame_average_cannot_see(tmp_path):
+    folder = tmp_path / "data"
+    labels = write_synthetic_dataset(folder, subjects=12, clips_per_class={"neutral": 3, "phasic": 3, "tonic": 3},
+                                     seed=1)
+    options = {"epochs": 40, "batch_size": 16, "lr": 3e-3, "resample": "none", "velocity": True, "seed": 0}
+    metrics = train_graph(folder, tmp_path / "run", labels=folder / "labels.csv", model="stgcn-lstm", **options)
+    dataset = load_dataset(folder, folder / "labels.csv", normalizer=ShapeNormalizer(), velocity=True)
+    folds = pd.read_csv(tmp_path / "run" / "folds.csv").set_index("clip").loc[dataset.clips, "fold"].to_numpy()
+    baseline = float((frame_average_baseline(dataset, folds) == dataset.y).mean())
+    accuracy = metrics["pooled"]["accuracy"]
+    assert len(labels) == 108
+    assert accuracy >= 0.6, f"STGCN-LSTM {accuracy:.2f} vs chance 0.33"
+    assert accuracy >= baseline + 0.15, f"STGCN-LSTM {accuracy:.2f} vs frame-average baseline {baseline:.2f}"
+
+
+def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
+    folder, _ = imbalanced
+    code = main(["--landmarks", str(folder), "--labels", str(folder / "labels.csv"), "--out", str(tmp_path / "cli"),
+                 "--model", "stgcn", "--epochs", "2", "--folds", "3", "--batch-size", "16", "--resample", "random",
+                 "--class-weights", "conservative", "--loss", "focal", "--augment", "yes", "--seed", "1"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "mean" in printed and "F1 (w)" in printed and str(tmp_path / "cli") in printed
+    config = json.loads((tmp_path / "cli" / "config.json").read_text())
+    assert config["settings"]["loss"] == "focal" and config["settings"]["augment"] is True
+    assert main(["--landmarks", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
+    assert "missing" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    assert "ridouan2025" in capsys.readouterr().out
+
+
+def test_grouped_folds_match_the_data_set_order(imbalanced):
+    folder, _ = imbalanced
+    dataset = load_dataset(folder, folder / "labels.csv")
+    folds = grouped_folds(dataset.y, dataset.subjects, 5, seed=0)
+    assert len(folds) == len(dataset)
+
+
+def test_demo_runs_the_whole_pipeline_on_animated_clips(tmp_path):
+    rows = demo.run_demo(tmp_path / "demo", subjects=3, clips_per_class=1, frames=12, size=(640, 480), epochs=2,
+                         folds=3, workers=1)
+    assert [row["model"] for row in rows] == ["stgcn", "stgcn-lstm", "frame-average baseline"]
+    manifest = pd.read_csv(tmp_path / "demo" / "landmarks" / "manifest.csv")
+    assert len(manifest) == 9 and (manifest["status"] == "ok").all()
+    for name in ("stgcn", "stgcn-lstm"):
+        predictions = pd.read_csv(tmp_path / "demo" / f"run_{name}" / "predictions.csv")
+        assert len(predictions) == 9
+    assert "frame-average baseline" in demo.format_rows(rows)
