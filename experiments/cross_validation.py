@@ -91,7 +91,7 @@ def _fold(
         warnings.simplefilter("always")
         X_fit, y_fit, synthetic = oversample(X[fit_idx], y[fit_idx], settings.resample, seed)
     for warning in caught:
-        tqdm.write(f"fold {fold}: {warning.message}")
+        tqdm.write(f"fold {fold}: {warning.message}", file=sys.stderr)
     weights = class_weights(y_fit, len(dataset.classes), settings.class_weights)
     loss_fn = make_loss(settings.loss, weights, settings.focal_alpha, settings.focal_gamma)
 
@@ -154,7 +154,8 @@ def cross_validate(
         if leakage_check:
             check_no_leakage(dataset.subjects, train, test, f"fold {fold}")
         elif set(dataset.subjects[train]) & set(dataset.subjects[test]):
-            tqdm.write(f"fold {fold}: subjects shared between training and test (leakage check disabled)")
+            tqdm.write(f"fold {fold}: subjects shared between training and test (leakage check disabled)",
+                       file=sys.stderr)
         fold_probabilities, facts, curves, model = _fold(dataset, train, test, fold, settings, leakage_check)
         probabilities[test] = fold_probabilities
         scores = classification_metrics(dataset.y[test], fold_probabilities.argmax(1), dataset.classes)
@@ -163,7 +164,8 @@ def cross_validate(
         torch.save(model.state_dict(), out / "fold_models" / f"fold{fold}.pt")
         tqdm.write(
             f"fold {fold}: accuracy {scores['accuracy']:.3f}  F1 (weighted) {scores['f1_weighted']:.3f}  "
-            f"test {facts['test_clips']} clips of {len(facts['test_subjects'])} subjects"
+            f"test {facts['test_clips']} clips of {len(facts['test_subjects'])} subjects",
+            file=sys.stderr,
         )
 
     predicted = probabilities.argmax(1)

@@ -1,0 +1,56 @@
+"""Wall time of a full five-fold, 150-epoch STGCN-LSTM cross-validation on a PEMF-sized landmark set.
+
+Writes 272 synthetic clips (20 frames, 68 points; the package's pain action-unit generator, 17 subjects,
+PEMF's pain/no-pain balance) to a temporary folder, runs ``experiments.train_graph`` with the
+``ridouan2025`` preset (SMOTE, batch 10, Adam 1e-4 with decay, 150 epochs, no early stopping) and prints
+the wall time next to the issue's target (under 3 minutes on 2 CPU cores) and the scores it reached.
+
+    python -m experiments.bench.cross_validation [--epochs 150] [--batch-size 10] [--seed 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from experiments.cross_validation import results_table
+from experiments.train_graph import train_graph
+from landmarks import write_synthetic_dataset
+
+TARGET_S = 180.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=150)
+    parser.add_argument("--batch-size", type=int, default=10)
+    parser.add_argument("--model", default="stgcn-lstm")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "landmarks"
+        # 17 subjects x 16 clips = 272, pain (phasic + tonic) 10 and no pain 6 per subject
+        labels = write_synthetic_dataset(data, subjects=17, clips_per_class={"neutral": 6, "phasic": 5, "tonic": 5},
+                                         seed=args.seed)
+        binary = labels.assign(label=labels["label"].map({"neutral": "no_pain", "phasic": "pain", "tonic": "pain"}))
+        binary.to_csv(Path(folder) / "binary.csv", index=False)
+        started = time.perf_counter()
+        metrics = train_graph(data, Path(folder) / "run", labels=Path(folder) / "binary.csv", preset="ridouan2025",
+                              model=args.model, epochs=args.epochs, batch_size=args.batch_size,
+                              seed=args.seed)
+        elapsed = time.perf_counter() - started
+    print(results_table(metrics))
+    print(
+        f"{len(labels)} clips, {args.model}, 5 folds x {args.epochs} epochs, batch {args.batch_size}, "
+        f"{torch.get_num_threads()} threads: {elapsed:.0f} s (target < {TARGET_S:.0f} s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
