@@ -108,6 +108,7 @@ def _fold(
     facts = {
         "fold": fold, "fit_clips": int(len(fit_idx)), "synthetic_clips": int(synthetic.sum()),
         "validation_clips": int(len(val_idx)), "test_clips": int(len(test)),
+        "validation_subjects": sorted(map(str, np.unique(subjects[val_idx]))),
         "test_subjects": sorted(map(str, np.unique(subjects[test]))), "best_epoch": history.best_epoch + 1,
         "epochs_run": len(history.train_loss),
         "class_weights": None if weights is None else [round(float(w), 6) for w in weights],

@@ -89,10 +89,13 @@ def test_smote_samples_stay_in_training_parts(smote_run, imbalanced):
     for fold in metrics["folds"]:
         assert fold["fit_clips"] + fold["validation_clips"] + fold["test_clips"] == 80
         assert fold["test_clips"] == int((folds["fold"] == fold["fold"]).sum())
-        assert fold["synthetic_clips"] > 0  # the training part was balanced ...
-        train_labels = counts[folds.index[folds["fold"] != fold["fold"]]]
-        # ... yet only the real clips were validated and tested: every prediction is one real clip
-        assert fold["synthetic_clips"] < 3 * train_labels.value_counts().max()
+        training = folds[(folds["fold"] != fold["fold"]) & ~folds["subject"].isin(fold["validation_subjects"])]
+        assert not set(fold["validation_subjects"]) & set(fold["test_subjects"])
+        assert len(training) == fold["fit_clips"]
+        # SMOTE balanced exactly the fit part (validation and test clips took no part in it) ...
+        per_class = counts[training.index].value_counts()
+        assert fold["synthetic_clips"] == 3 * per_class.max() - len(training) > 0
+    # ... and only real clips were predicted: one prediction per clip
     assert predictions["clip"].is_unique
 
 
