@@ -38,17 +38,20 @@ def to_model_layout(X: np.ndarray) -> torch.Tensor:
 
 
 @torch.no_grad()
+def _logits(model: nn.Module, X: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
+    """Logits (N, classes) in evaluation mode, computed in batches."""
+    model.eval()
+    return torch.cat([model(X[i : i + batch_size]) for i in range(0, len(X), batch_size)])
+
+
 def predict_proba(model: nn.Module, X: torch.Tensor, batch_size: int = 64) -> np.ndarray:
     """Class probabilities (N, classes) in evaluation mode."""
-    model.eval()
-    outputs = [torch.softmax(model(X[i : i + batch_size]), dim=1) for i in range(0, len(X), batch_size)]
-    return torch.cat(outputs).numpy()
+    return torch.softmax(_logits(model, X, batch_size), dim=1).numpy()
 
 
 @torch.no_grad()
 def _evaluate(model: nn.Module, loss_fn: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    model.eval()
-    logits = torch.cat([model(X[i : i + 64]) for i in range(0, len(X), 64)])
+    logits = _logits(model, X)
     return float(loss_fn(logits, y)), float((logits.argmax(1) == y).float().mean())
 
 
