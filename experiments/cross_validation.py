@@ -8,10 +8,14 @@ metrics.json, history.json, confusion.png, curves.png and the selected weights o
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import platform
 import sys
 import warnings
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -49,10 +53,12 @@ def build_model(settings: GraphTrainingSettings, num_classes: int, in_channels: 
     options = {"graph": settings.graph, "in_channels": in_channels}
     if settings.model in ("stgcn", "stgcn-lstm", "stgcn-yan2018"):
         options["implementation"] = settings.implementation
-    if settings.head is not None:
+    if settings.head is not None or settings.head_sizes is not None:
         if settings.model != "stgcn-lstm":
-            raise ValueError(f"--head applies to stgcn-lstm only, not to {settings.model}")
-        options["head"] = settings.head
+            raise ValueError(f"--head and --head-sizes apply to stgcn-lstm only, not to {settings.model}")
+        if settings.head is not None:
+            options["head"] = settings.head
+        options["head_options"] = settings.head_options()
     return models.create(settings.model, num_classes, **options)
 
 
@@ -74,10 +80,12 @@ def _fold(
     test: np.ndarray,
     fold: int,
     settings: GraphTrainingSettings,
+    weights_path: Path,
     leakage_check: bool = True,
-) -> tuple[np.ndarray, dict, dict, torch.nn.Module]:
-    """Train on ``train`` (fit + validation, split by subject) and return test probabilities, fold facts,
-    the loss history and the selected model."""
+    on_epoch: Callable[[int], None] | None = None,
+) -> tuple[np.ndarray, dict, dict]:
+    """Train on ``train`` (fit + validation, split by subject), save the selected weights to ``weights_path``
+    and return the test probabilities, the fold's facts and its loss history."""
     seed = settings.seed * 1000 + fold
     y, subjects, X = dataset.y, dataset.subjects, dataset.X
     fit_rel, val_rel = validation_split(y[train], subjects[train], settings.validation_share, seed, leakage_check)
@@ -103,7 +111,9 @@ def _fold(
     history = fit(
         model, (X_fit, y_fit), (X[val_idx], y[val_idx]), loss_fn, fit_settings, seed,
         transform=_augmentation(settings, X.shape[-1]), prepare=scaler.transform, description=f"fold {fold}",
+        on_epoch=on_epoch, progress_bar=on_epoch is None,
     )
+    torch.save(model.state_dict(), weights_path)
     probabilities = predict_proba(model, to_model_layout(scaler.transform(X[test])))
     facts = {
         "fold": fold, "fit_clips": int(len(fit_idx)), "synthetic_clips": int(synthetic.sum()),
@@ -115,7 +125,79 @@ def _fold(
     }
     curves = {"train_loss": history.train_loss, "val_loss": history.val_loss,
               "val_accuracy": history.val_accuracy, "best_epoch": history.best_epoch}
-    return probabilities, facts, curves, model
+    return probabilities, facts, curves
+
+
+_worker_progress = None
+
+
+def _threads_per_fold(settings: GraphTrainingSettings, folds: int) -> int:
+    """Threads each fold trains with: all of torch's threads, shared equally between parallel folds."""
+    return max(1, torch.get_num_threads() // min(settings.jobs, folds))
+
+
+def _start_worker(progress, threads: int) -> None:
+    """Runs once in each worker process: its share of the threads, and the queue for epoch progress."""
+    global _worker_progress
+    _worker_progress = progress
+    torch.set_num_threads(threads)
+
+
+def _fold_in_worker(dataset, train, test, fold, settings, weights_path, leakage_check):
+    return _fold(dataset, train, test, fold, settings, weights_path, leakage_check,
+                 on_epoch=lambda epoch: _worker_progress.put((fold, epoch)))
+
+
+def _run_folds(
+    dataset: LandmarkDataset, splits: dict[int, tuple[np.ndarray, np.ndarray]], settings: GraphTrainingSettings,
+    models_dir: Path, leakage_check: bool,
+) -> Iterator[tuple[int, tuple[np.ndarray, dict, dict]]]:
+    """Train every fold, one after another or ``settings.jobs`` at a time in worker processes, yielding
+    (fold, result) as folds finish. Each worker gets an equal share of the threads torch may use here; a
+    fold's numbers depend on its thread count, so the same seed and the same ``jobs`` give the same run."""
+    workers = min(settings.jobs, len(splits))
+    threads = _threads_per_fold(settings, len(splits))
+    if workers == 1:
+        for fold in tqdm(splits, desc="folds", unit="fold"):
+            yield fold, _fold(dataset, *splits[fold], fold, settings, models_dir / f"fold{fold}.pt", leakage_check)
+        return
+    context = multiprocessing.get_context("spawn")  # forking a process that already runs torch threads can hang
+    progress = context.Queue()
+    done_epochs = dict.fromkeys(splits, 0)
+    description = f"{len(splits)} folds, {workers} at a time"
+    with (
+        tqdm(total=len(splits) * settings.epochs, desc=description, unit="epoch") as bar,
+        ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(progress, threads))
+        as pool,
+    ):
+        running = {
+            pool.submit(_fold_in_worker, dataset, *splits[fold], fold, settings, models_dir / f"fold{fold}.pt",
+                        leakage_check): fold
+            for fold in splits
+        }
+        try:
+            while running:
+                finished, _ = wait(running, timeout=0.5, return_when=FIRST_COMPLETED)
+                while not progress.empty():
+                    fold, epoch = progress.get()
+                    bar.update(max(0, epoch - done_epochs[fold]))
+                    done_epochs[fold] = max(epoch, done_epochs[fold])
+                for future in finished:
+                    fold = running.pop(future)
+                    bar.update(settings.epochs - done_epochs[fold])  # early stopping skips the rest
+                    done_epochs[fold] = settings.epochs
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool as error:
+                        raise RuntimeError(
+                            f"the worker process training fold {fold} died (its message is above). Run with "
+                            "jobs=1, or, from a script of your own, call it under if __name__ == '__main__': (the "
+                            "workers re-import that script)"
+                        ) from error
+                    yield fold, result
+        except BaseException:
+            pool.shutdown(cancel_futures=True)  # do not wait for the other folds to finish training
+            raise
 
 
 def cross_validate(
@@ -142,14 +224,14 @@ def cross_validate(
     run_config = {
         "settings": settings.as_dict(), "classes": dataset.classes, "clips": len(dataset),
         "subjects": int(len(np.unique(dataset.subjects))), "class_counts": dataset.class_counts(),
-        "excluded": dataset.excluded, "versions": package_versions(), "command": sys.argv, **(config or {}),
+        "excluded": dataset.excluded, "versions": package_versions(), "command": sys.argv,
+        "threads_per_fold": _threads_per_fold(settings, len(fold_ids)), **(config or {}),
     }
     (out / "config.json").write_text(json.dumps(run_config, indent=2, default=str))
     (out / "fold_models").mkdir(exist_ok=True)
 
-    probabilities = np.zeros((len(dataset), len(dataset.classes)))
-    per_fold, histories = [], []
-    for fold in tqdm(fold_ids, desc="folds", unit="fold"):
+    splits = {}
+    for fold in fold_ids:
         test = np.nonzero(folds == fold)[0]
         train = np.nonzero(folds != fold)[0]
         if leakage_check:
@@ -157,17 +239,23 @@ def cross_validate(
         elif set(dataset.subjects[train]) & set(dataset.subjects[test]):
             tqdm.write(f"fold {fold}: subjects shared between training and test (leakage check disabled)",
                        file=sys.stderr)
-        fold_probabilities, facts, curves, model = _fold(dataset, train, test, fold, settings, leakage_check)
-        probabilities[test] = fold_probabilities
-        scores = classification_metrics(dataset.y[test], fold_probabilities.argmax(1), dataset.classes)
-        per_fold.append({**facts, **scores})
-        histories.append(curves)
-        torch.save(model.state_dict(), out / "fold_models" / f"fold{fold}.pt")
+        splits[fold] = (train, test)
+
+    results = {}
+    for fold, (fold_probabilities, facts, curves) in _run_folds(dataset, splits, settings, out / "fold_models",
+                                                                leakage_check):
+        scores = classification_metrics(dataset.y[splits[fold][1]], fold_probabilities.argmax(1), dataset.classes)
+        results[fold] = (fold_probabilities, {**facts, **scores}, curves)
         tqdm.write(
             f"fold {fold}: accuracy {scores['accuracy']:.3f}  F1 (weighted) {scores['f1_weighted']:.3f}  "
             f"test {facts['test_clips']} clips of {len(facts['test_subjects'])} subjects",
             file=sys.stderr,
         )
+    probabilities = np.zeros((len(dataset), len(dataset.classes)))
+    for fold in fold_ids:
+        probabilities[splits[fold][1]] = results[fold][0]
+    per_fold = [results[fold][1] for fold in fold_ids]
+    histories = [results[fold][2] for fold in fold_ids]
 
     predicted = probabilities.argmax(1)
     table = pd.DataFrame({

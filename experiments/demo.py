@@ -24,6 +24,7 @@ from landmarks.pipeline import extract_landmarks
 
 from .baselines import frame_average_baseline
 from .protocol import read_folds
+from .settings import settings_for
 from .train_graph import train_graph
 
 CLASSES = ("neutral", "phasic", "tonic")
@@ -65,7 +66,8 @@ def run_demo(
         summary = metrics["summary"]
         rows.append({"model": name, **{k: summary[k]["mean"] for k in ("accuracy", "f1_weighted", "f1_macro")},
                      "accuracy_std": summary["accuracy"]["std"]})
-    dataset = load_dataset(landmarks_dir, labels)
+    # the baseline sees the same per-frame shape normalisation as the models, only not the frame order
+    dataset = load_dataset(landmarks_dir, labels, normalizer=settings_for().normalizer())
     split = read_folds(out / f"run_{model_names[0]}" / "folds.csv", dataset.clips, dataset.subjects)
     predicted = frame_average_baseline(dataset, split)
     rows.append({"model": "frame-average baseline", "accuracy": float((predicted == dataset.y).mean()),

@@ -14,6 +14,7 @@ class GraphTrainingSettings:
     # model
     model: str = "stgcn-lstm"
     head: str | None = None  # sequence head of stgcn-lstm (lstm, bilstm, attention, stacked); None = its default
+    head_sizes: tuple[int, ...] | None = None  # LSTM widths of that head (one per layer of "stacked"); None = default
     graph: str = "anatomical"
     implementation: str = "dense"
     # protocol
@@ -33,6 +34,7 @@ class GraphTrainingSettings:
     patience: int = 0
     augment: bool = False
     seed: int = 0
+    jobs: int = 1  # folds trained at once in worker processes, which share the machine's threads between them
     # data set
     label_map: str | None = None
     label_component: int = 1
@@ -48,7 +50,11 @@ class GraphTrainingSettings:
             raise ValueError(f"normalize must be one of {', '.join(NORMALIZATIONS)}, got {self.normalize!r}")
         if not 0 < self.validation_share < 1:
             raise ValueError(f"validation_share must be between 0 and 1, got {self.validation_share}")
-        for name in ("epochs", "batch_size", "folds", "length"):
+        if self.head_sizes is not None:
+            self.head_sizes = tuple(int(size) for size in self.head_sizes)
+            if not self.head_sizes or min(self.head_sizes) < 1:
+                raise ValueError(f"head_sizes must be positive LSTM widths, got {self.head_sizes}")
+        for name in ("epochs", "batch_size", "folds", "length", "jobs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
 
@@ -60,17 +66,27 @@ class GraphTrainingSettings:
             "none": ShapeNormalizer(centre=None, scale=False, level=False),
         }[self.normalize]
 
+    def head_options(self) -> dict:
+        """Options of the sequence head that ``head_sizes`` sets: every width for ``stacked``, one otherwise."""
+        if self.head_sizes is None:
+            return {}
+        if (self.head or "stacked") == "stacked":
+            return {"hidden_sizes": self.head_sizes}
+        if len(self.head_sizes) != 1:
+            raise ValueError(f"head {self.head!r} has one LSTM layer; give one width, not {self.head_sizes}")
+        return {"hidden_size": self.head_sizes[0]}
+
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 PRESETS: dict[str, dict] = {
-    # Ridouan et al.: STGCN-LSTM (stacked LSTM head), SMOTE, Adam 1e-4 decayed 0.96 every 1000 steps,
-    # 150 epochs, batch 10, five folds, pain vs no pain.
+    # Ridouan et al.: STGCN-LSTM (two stacked LSTM layers of 15 and 20 units), SMOTE, Adam 1e-4 decayed
+    # 0.96 every 1000 steps, 150 epochs, batch 10, five folds, pain vs no pain.
     "ridouan2025": {
-        "model": "stgcn-lstm", "head": "stacked", "resample": "smote", "class_weights": "none", "loss": "ce",
-        "lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5,
-        "label_map": "pemf-binary",
+        "model": "stgcn-lstm", "head": "stacked", "head_sizes": (15, 20), "resample": "smote",
+        "class_weights": "none", "loss": "ce", "lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "epochs": 150,
+        "batch_size": 10, "folds": 5, "label_map": "pemf-binary",
     },
     # Agam et al.: three classes (phasic / tonic / neutral), focal loss (alpha 0.25, gamma 2) with
     # conservative class weights instead of oversampling; same optimiser and schedule.

@@ -7,9 +7,11 @@ Every statistic is learned inside the training part of each fold: the validation
 standardisation, SMOTE and class weights. The run folder receives config.json, folds.csv (reuse it with
 --folds-file), predictions.csv (out-of-fold probabilities per clip), metrics.json (per fold, mean and std),
 history.json, confusion.png, curves.png and the selected weights of every fold (fold_models/).
+--jobs N trains N folds at once in worker processes (from a script of your own, call train_graph under
+if __name__ == "__main__": since the workers re-import that script).
 
 Presets (explicit options override them):
-  ridouan2025  STGCN-LSTM with stacked LSTM head, SMOTE, Adam 1e-4 decayed 0.96 every 1000 steps,
+  ridouan2025  STGCN-LSTM with stacked LSTM head (15, 20 units), SMOTE, Adam 1e-4 decayed 0.96 every 1000 steps,
                150 epochs, batch 10, 5 folds, labels pemf-binary (pain vs no pain)
   agam2026     the same model and optimiser, labels phasic-tonic (3 classes), focal loss (alpha 0.25,
                gamma 2) with conservative class weights (capped at 3), no oversampling
@@ -87,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=[m for m in models.available_models()], help="default stgcn-lstm")
     model.add_argument("--head", choices=models.available_heads(), help="sequence head of stgcn-lstm")
+    model.add_argument("--head-sizes", type=int, nargs="+", metavar="UNITS",
+                       help="LSTM widths of the head: one per layer of stacked (ridouan2025: 15 20), else one")
     model.add_argument("--graph", help="facial graph name (default anatomical)")
     model.add_argument("--implementation", choices=models.IMPLEMENTATIONS, help="graph convolution (default dense)")
     protocol = parser.add_argument_group("protocol")
@@ -107,7 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--decay-steps", type=int)
     training.add_argument("--patience", type=int, help="early stopping after N epochs without progress; 0 = off")
     training.add_argument("--augment", type=_flag, help="random rotation, scale, shift, mirror, time warps (yes/no)")
-    training.add_argument("--seed", type=int, default=0, help="same seed, same machine: same metrics.json")
+    training.add_argument("--seed", type=int, default=0,
+                          help="same seed, same --jobs, same machine: same metrics.json")
+    training.add_argument("--jobs", type=int,
+                          help="folds trained at once in worker processes sharing the cores (default 1)")
     parser.add_argument("--out", required=True, help="run folder to write")
     return parser
 

@@ -65,12 +65,15 @@ def fit(
     transform: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
     prepare: Callable[[np.ndarray], np.ndarray] | None = None,
     description: str = "epochs",
+    on_epoch: Callable[[int], None] | None = None,
+    progress_bar: bool = True,
 ) -> FitHistory:
     """Train ``model`` in place and leave it holding the weights of its best validation epoch.
 
     ``train`` and ``validation`` are (X, y) with X (N, T, V, C). ``transform`` (augmentation) is applied to
     the training clips afresh every epoch; ``prepare`` (standardisation fit on the training part) to every
-    array before it enters the model.
+    array before it enters the model. ``on_epoch`` is called with the number of each finished epoch (progress
+    reporting from worker processes, which draw no bar of their own: ``progress_bar=False``).
     """
     prepare = prepare or (lambda X: X)
     generator = torch.Generator().manual_seed(seed)
@@ -80,12 +83,13 @@ def fit(
     X_val = to_model_layout(prepare(validation[0]))
     y_val = torch.as_tensor(validation[1], dtype=torch.long)
     fixed_train = None if transform is not None else to_model_layout(prepare(X_train))
-    optimiser = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    # The fused kernel updates every parameter in one call: the same Adam, a sixth less time per step here.
+    optimiser = torch.optim.Adam(model.parameters(), lr=settings.lr, fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: settings.decay_rate ** (step / settings.decay_steps)
     )
     history, best_state, best_loss, stale = FitHistory(), None, float("inf"), 0
-    bar = tqdm(range(settings.epochs), desc=description, leave=False, unit="epoch")
+    bar = tqdm(range(settings.epochs), desc=description, leave=False, unit="epoch", disable=not progress_bar)
     for epoch in bar:
         if fixed_train is None:
             X_epoch = to_model_layout(prepare(np.stack([transform(clip, rng) for clip in X_train])))
@@ -109,6 +113,8 @@ def fit(
         history.val_loss.append(val_loss)
         history.val_accuracy.append(val_accuracy)
         bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}", val=f"{val_loss:.3f}", acc=f"{val_accuracy:.2f}")
+        if on_epoch is not None:
+            on_epoch(epoch + 1)
         if val_loss < best_loss:
             best_loss, best_state, stale = val_loss, copy.deepcopy(model.state_dict()), 0
             history.best_epoch = epoch

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from experiments.cross_validation import build_model
 from experiments.losses import FocalLoss, class_weights, make_loss
 from experiments.metrics import classification_metrics, summarise
 from experiments.protocol import (
@@ -167,6 +168,8 @@ def test_presets_set_the_papers_values_and_explicit_options_win():
         "stgcn-lstm", "stacked", "smote", 150, 10)
     assert (ridouan.lr, ridouan.decay_rate, ridouan.decay_steps, ridouan.folds) == (1e-4, 0.96, 1000, 5)
     assert ridouan.label_map == "pemf-binary"
+    head = build_model(ridouan, num_classes=2, in_channels=2).head  # the paper's two LSTM layers, 15 then 20 units
+    assert [layer.hidden_size for layer in head.layers] == [15, 20]
     agam = settings_for("agam2026", epochs=20)
     assert (agam.loss, agam.focal_alpha, agam.focal_gamma, agam.class_weights) == ("focal", 0.25, 2.0, "conservative")
     assert agam.label_map == "phasic-tonic" and agam.epochs == 20
@@ -175,3 +178,16 @@ def test_presets_set_the_papers_values_and_explicit_options_win():
         settings_for("yan2018")
     with pytest.raises(TypeError, match="epoch"):
         settings_for(epoch=3)
+
+
+def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
+    attention = build_model(settings_for(head="attention", head_sizes=[24]), num_classes=3, in_channels=2).head
+    assert attention.lstm.hidden_size == 24
+    with pytest.raises(ValueError, match="one LSTM layer"):
+        build_model(settings_for(head="lstm", head_sizes=(15, 20)), num_classes=3, in_channels=2)
+    with pytest.raises(ValueError, match="stgcn-lstm only"):
+        build_model(settings_for(model="stgcn", head_sizes=(15, 20)), num_classes=3, in_channels=2)
+    with pytest.raises(ValueError, match="positive LSTM widths"):
+        settings_for(head_sizes=(15, 0))
+    with pytest.raises(ValueError, match="jobs must be positive"):
+        settings_for(jobs=0)

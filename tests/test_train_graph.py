@@ -115,6 +115,25 @@ def test_same_seed_same_metrics_and_a_reused_split(smote_run, imbalanced, tmp_pa
     assert (fresh / "folds.csv").read_bytes() != (first / "folds.csv").read_bytes()
 
 
+def test_folds_trained_in_parallel_workers_give_the_very_same_run(imbalanced, tmp_path):
+    """--jobs only changes where folds run: with the same threads per fold, every number is identical."""
+    folder, _ = imbalanced
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # what each of two workers gets on a two-core machine; made explicit here
+    try:
+        for jobs in (1, 2):
+            train_graph(folder, tmp_path / f"jobs{jobs}", labels=folder / "labels.csv", resample="smote", seed=5,
+                        jobs=jobs, **{**QUICK, "folds": 3})
+    finally:
+        torch.set_num_threads(threads)
+    one, two = tmp_path / "jobs1", tmp_path / "jobs2"
+    for name in ("metrics.json", "predictions.csv", "history.json", "fold_models/fold0.pt", "fold_models/fold2.pt"):
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    configs = [json.loads((run / "config.json").read_text()) for run in (one, two)]
+    assert [c["settings"]["jobs"] for c in configs] == [1, 2]
+    assert [c["threads_per_fold"] for c in configs] == [1, 1]
+
+
 def identity_only_data(subjects: int = 16, clips: int = 5) -> LandmarkDataset:
     """Neutral clips whose label is a property of the subject alone (odd or even subject number)."""
     table = synthetic_sequences(subjects, {"neutral": clips}, SyntheticSettings(identity_spread=0.08), seed=2)
@@ -158,12 +177,14 @@ def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
     folder, _ = imbalanced
     code = main(["--landmarks", str(folder), "--labels", str(folder / "labels.csv"), "--out", str(tmp_path / "cli"),
                  "--model", "stgcn", "--epochs", "2", "--folds", "3", "--batch-size", "16", "--resample", "random",
-                 "--class-weights", "conservative", "--loss", "focal", "--augment", "yes", "--seed", "1"])
+                 "--class-weights", "conservative", "--loss", "focal", "--augment", "yes", "--seed", "1",
+                 "--jobs", "2"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "mean" in printed and "F1 (w)" in printed and str(tmp_path / "cli") in printed
     config = json.loads((tmp_path / "cli" / "config.json").read_text())
     assert config["settings"]["loss"] == "focal" and config["settings"]["augment"] is True
+    assert config["settings"]["jobs"] == 2 and len(list((tmp_path / "cli" / "fold_models").glob("*.pt"))) == 3
     assert main(["--landmarks", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
     assert "missing" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
