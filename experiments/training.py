@@ -83,7 +83,7 @@ def fit(
     X_val = to_model_layout(prepare(validation[0]))
     y_val = torch.as_tensor(validation[1], dtype=torch.long)
     fixed_train = None if transform is not None else to_model_layout(prepare(X_train))
-    # The fused kernel updates every parameter in one call: the same Adam, a sixth less time per step here.
+    # The fused kernel updates every parameter in one call: the same Adam, about 15% less time per step here.
     optimiser = torch.optim.Adam(model.parameters(), lr=settings.lr, fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: settings.decay_rate ** (step / settings.decay_steps)
