@@ -73,7 +73,10 @@ class GraphTrainingSettings:
         if (self.head or "stacked") == "stacked":
             return {"hidden_sizes": self.head_sizes}
         if len(self.head_sizes) != 1:
-            raise ValueError(f"head {self.head!r} has one LSTM layer; give one width, not {self.head_sizes}")
+            raise ValueError(
+                f"head {self.head!r} has one LSTM layer: give head_sizes (--head-sizes) one width, not "
+                f"{self.head_sizes} (a preset's stacked widths do not apply to it)"
+            )
         return {"hidden_size": self.head_sizes[0]}
 
     def as_dict(self) -> dict:
