@@ -54,6 +54,7 @@ class GraphTrainingSettings:
             self.head_sizes = tuple(int(size) for size in self.head_sizes)
             if not self.head_sizes or min(self.head_sizes) < 1:
                 raise ValueError(f"head_sizes must be positive LSTM widths, got {self.head_sizes}")
+            self.head_options()  # a width count the head cannot take fails here, before any data is read
         for name in ("epochs", "batch_size", "folds", "length", "jobs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
