@@ -120,7 +120,7 @@ def _fold(
         "validation_clips": int(len(val_idx)), "test_clips": int(len(test)),
         "validation_subjects": sorted(map(str, np.unique(subjects[val_idx]))),
         "test_subjects": sorted(map(str, np.unique(subjects[test]))), "best_epoch": history.best_epoch + 1,
-        "epochs_run": len(history.train_loss),
+        "epochs_run": len(history.train_loss), "optimiser_steps": history.optimiser_steps,
         "class_weights": None if weights is None else [round(float(w), 6) for w in weights],
     }
     curves = {"train_loss": history.train_loss, "val_loss": history.val_loss,
@@ -157,9 +157,10 @@ def _run_folds(
     fold's numbers depend on its thread count, so the same seed and the same ``jobs`` give the same run."""
     workers = min(settings.jobs, len(splits))
     threads = _threads_per_fold(settings, len(splits))
+    weights = {fold: models_dir / f"fold{fold}.pt" for fold in splits}
     if workers == 1:
         for fold in tqdm(splits, desc="folds", unit="fold"):
-            yield fold, _fold(dataset, *splits[fold], fold, settings, models_dir / f"fold{fold}.pt", leakage_check)
+            yield fold, _fold(dataset, *splits[fold], fold, settings, weights[fold], leakage_check)
         return
     context = multiprocessing.get_context("spawn")  # forking a process that already runs torch threads can hang
     progress = context.Queue()
@@ -171,8 +172,7 @@ def _run_folds(
         as pool,
     ):
         running = {
-            pool.submit(_fold_in_worker, dataset, *splits[fold], fold, settings, models_dir / f"fold{fold}.pt",
-                        leakage_check): fold
+            pool.submit(_fold_in_worker, dataset, *splits[fold], fold, settings, weights[fold], leakage_check): fold
             for fold in splits
         }
         try:

@@ -30,6 +30,7 @@ class FitHistory:
     val_loss: list[float] = field(default_factory=list)
     val_accuracy: list[float] = field(default_factory=list)
     best_epoch: int = 0
+    optimiser_steps: int = 0
 
 
 def to_model_layout(X: np.ndarray) -> torch.Tensor:
@@ -107,6 +108,7 @@ def fit(
             loss.backward()
             optimiser.step()
             schedule.step()
+            history.optimiser_steps += 1
             total += loss.item() * len(batch)
         val_loss, val_accuracy = _evaluate(model, loss_fn, X_val, y_val)
         history.train_loss.append(total / len(order))

@@ -63,6 +63,9 @@ def test_run_folder_holds_every_result_well_formed(smote_run, imbalanced):
     stored = json.loads((out / "metrics.json").read_text())
     assert stored == json.loads(json.dumps(metrics))
     assert len(stored["folds"]) == 5
+    for fold in stored["folds"]:  # every epoch, batches of 16 real + synthetic clips; a last batch of one is skipped
+        clips = fold["fit_clips"] + fold["synthetic_clips"]
+        assert fold["optimiser_steps"] == fold["epochs_run"] * (clips // 16 + (clips % 16 >= 2)) > 0
     for key in ("accuracy", "f1_weighted", "f1_macro", "precision_weighted", "recall_macro"):
         assert set(stored["summary"][key]) == {"mean", "std"}
         per_fold = [fold[key] for fold in stored["folds"]]

@@ -29,17 +29,6 @@ TARGET_S = 180.0
 TARGET_EPOCHS = 150
 
 
-def optimiser_steps(metrics: dict, batch_size: int) -> int:
-    """Optimiser steps the run took: per fold, its epochs times its batches of training clips (real plus
-    synthetic); a last batch of one clip is skipped by training, as batch norm cannot learn from it."""
-    steps = 0
-    for fold in metrics["folds"]:
-        clips = fold["fit_clips"] + fold["synthetic_clips"]
-        batches = clips // batch_size + (1 if clips % batch_size >= 2 else 0)
-        steps += fold["epochs_run"] * batches
-    return steps
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=150)
@@ -60,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                               model=args.model, epochs=args.epochs, batch_size=args.batch_size,
                               seed=args.seed, jobs=args.jobs)
         elapsed = time.perf_counter() - started
-    steps = optimiser_steps(metrics, args.batch_size)
+    steps = sum(fold["optimiser_steps"] for fold in metrics["folds"])
     print(results_table(metrics))
     print(
         f"{len(labels)} clips, {args.model}, 5 folds x {args.epochs} epochs, batch {args.batch_size}, "
