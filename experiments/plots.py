@@ -1,14 +1,16 @@
-"""Figures of a run: the summed out-of-fold confusion matrix and the loss curves of every fold."""
+"""Figures of a run: the summed out-of-fold confusion matrix and the loss curves of every fold.
+
+Drawn straight to files with matplotlib's Figure, without pyplot: no backend is chosen or changed, and no
+display is needed.
+"""
 
 from __future__ import annotations
 
 import os
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
 
 def plot_confusion(confusion: np.ndarray, classes: list[str], path: str | os.PathLike, title: str = "") -> None:
@@ -16,7 +18,8 @@ def plot_confusion(confusion: np.ndarray, classes: list[str], path: str | os.Pat
     confusion = np.asarray(confusion)
     shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
     size = 1.2 + 0.9 * len(classes)
-    figure, axis = plt.subplots(figsize=(size + 1, size))
+    figure = Figure(figsize=(size + 1, size))
+    axis = figure.subplots()
     image = axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
     for i in range(len(classes)):
         for j in range(len(classes)):
@@ -30,13 +33,13 @@ def plot_confusion(confusion: np.ndarray, classes: list[str], path: str | os.Pat
     figure.colorbar(image, ax=axis, fraction=0.046, label="share of true class")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
-    plt.close(figure)
 
 
 def plot_curves(histories: list[dict], path: str | os.PathLike) -> None:
     """Training and validation loss per epoch for every fold, the selected epoch marked."""
-    figure, axis = plt.subplots(figsize=(7, 4.5))
-    colours = plt.cm.tab10.colors
+    figure = Figure(figsize=(7, 4.5))
+    axis = figure.subplots()
+    colours = colormaps["tab10"].colors
     for fold, history in enumerate(histories):
         colour = colours[fold % len(colours)]
         epochs = np.arange(1, len(history["train_loss"]) + 1)
@@ -50,4 +53,3 @@ def plot_curves(histories: list[dict], path: str | os.PathLike) -> None:
     axis.legend(fontsize=7, ncol=2)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
-    plt.close(figure)

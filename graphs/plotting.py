@@ -1,18 +1,20 @@
-"""Drawing a facial graph over a face shape, regions coloured, optionally with per-node values."""
+"""Drawing a facial graph over a face shape, regions coloured, optionally with per-node values.
+
+Importing this module leaves matplotlib's backend alone (a notebook keeps its inline figures) and does not
+load pyplot: a figure saved to a file is drawn without it, and pyplot is loaded only for a figure meant to
+be shown.
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import matplotlib
+import networkx as nx
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
-import numpy as np  # noqa: E402
-
-from .layout import MEAN_SHAPE, N_POINTS, REGIONS  # noqa: E402
+from .layout import MEAN_SHAPE, N_POINTS, REGIONS
 
 REGION_COLOURS = {"jaw": "#7f7f7f", "brow": "#8c564b", "nose": "#2ca02c", "eye": "#1f77b4", "mouth": "#d62728"}
 
@@ -33,13 +35,19 @@ def plot(
     shape = MEAN_SHAPE if shape is None else np.asarray(shape, dtype=float)
     if shape.shape != (N_POINTS, 2):
         raise ValueError(f"shape must be (68, 2), got {shape.shape}")
-    figure, axes = plt.subplots(figsize=(6, 7))
+    values = None if node_values is None else np.asarray(node_values, dtype=float)
+    if values is not None and values.shape != (N_POINTS,):
+        raise ValueError(f"node_values must hold 68 numbers, got shape {values.shape}")
+    if path is None:
+        import matplotlib.pyplot as plt
+
+        figure = plt.figure(figsize=(6, 7))
+    else:
+        figure = Figure(figsize=(6, 7))
+    axes = figure.subplots()
     for i, j in graph.edges():
         axes.plot(shape[[i, j], 0], shape[[i, j], 1], color="#b0b0b0", linewidth=1.0, zorder=1)
-    if node_values is not None:
-        values = np.asarray(node_values, dtype=float)
-        if values.shape != (N_POINTS,):
-            raise ValueError(f"node_values must hold 68 numbers, got shape {values.shape}")
+    if values is not None:
         scatter = axes.scatter(shape[:, 0], shape[:, 1], c=values, cmap="viridis", s=45, zorder=2)
         figure.colorbar(scatter, ax=axes, shrink=0.7)
     else:
@@ -60,5 +68,4 @@ def plot(
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(path, dpi=150)
-        plt.close(figure)
     return figure

@@ -8,29 +8,46 @@ the same function up to how the bias is shared, and is cheaper whenever C_in <= 
 first layer on 2-D coordinates). ``implementation="dense"`` gathers with one matrix product against the
 (V, K*V) adjacency; ``implementation="pyg"`` sends the same messages along an edge list with
 torch-geometric's ``MessagePassing``. Both read the same parameters, so a trained layer can switch freely.
+torch-geometric is imported only when a layer first uses ``pyg``: importing it costs seconds per process
+(it loads torch's compiler stack), which every command and every fold worker would otherwise pay.
 """
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import torch
 from torch import nn
-from torch_geometric.nn import MessagePassing
 
 IMPLEMENTATIONS = ("dense", "pyg")
 
 
-class _PartitionMessages(MessagePassing):
-    """Sums weighted messages from source nodes into (partition, target) slots, nodes along dimension 0."""
+@cache
+def _partition_messages_class() -> type[nn.Module]:
+    """torch-geometric's message passing, set up to sum weighted messages from source nodes into
+    (partition, target) slots with nodes along dimension 0; defined on first use (see the module notes)."""
+    from torch_geometric.nn import MessagePassing
 
-    def __init__(self) -> None:
-        super().__init__(aggr="add", flow="source_to_target", node_dim=0)
+    class _PartitionMessages(MessagePassing):
+        def __init__(self) -> None:
+            super().__init__(aggr="add", flow="source_to_target", node_dim=0)
 
-    def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor, targets: int):
-        return self.propagate(edge_index, x=(x, None), edge_weight=edge_weight, size=(x.shape[0], targets))
+        def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_weight: torch.Tensor, targets: int):
+            return self.propagate(edge_index, x=(x, None), edge_weight=edge_weight, size=(x.shape[0], targets))
 
-    def message(self, x_j: torch.Tensor, edge_weight: torch.Tensor) -> torch.Tensor:
-        return edge_weight.unsqueeze(-1) * x_j
+        def message(self, x_j: torch.Tensor, edge_weight: torch.Tensor) -> torch.Tensor:
+            return edge_weight.unsqueeze(-1) * x_j
+
+    _PartitionMessages.__qualname__ = "_PartitionMessages"  # found by name, through __getattr__, when unpickled
+    return _PartitionMessages
+
+
+def __getattr__(name: str):
+    """``_PartitionMessages`` is made on first access, so pickled models that hold one load in a fresh process."""
+    if name == "_PartitionMessages":
+        return _partition_messages_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class SpatialGraphConv(nn.Module):
@@ -63,7 +80,7 @@ class SpatialGraphConv(nn.Module):
         self.register_buffer("edge_target", target)
         self.register_buffer("edge_source", source)
         self.register_buffer("edge_index", torch.stack([source, partition * self.nodes + target]))
-        self._messages = _PartitionMessages()
+        self._messages: nn.Module | None = None
         self.implementation = implementation
 
     @property
@@ -75,6 +92,8 @@ class SpatialGraphConv(nn.Module):
         if value not in IMPLEMENTATIONS:
             choices = " or ".join(IMPLEMENTATIONS)
             raise ValueError(f"unknown graph-convolution implementation {value!r}; choose {choices}")
+        if value == "pyg" and self._messages is None:
+            self._messages = _partition_messages_class()()
         self._implementation = value
 
     def weighted_adjacency(self) -> torch.Tensor:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -10,6 +14,8 @@ import torch
 import graphs
 import models
 from models.graph_conv import SpatialGraphConv
+
+from .conftest import REPO
 
 MODEL_NAMES = list(models.available_models())
 HEAD_NAMES = models.available_heads()
@@ -255,3 +261,45 @@ def test_torch_geometric_model_exports_too():
     program = torch.export.export(model, (clips(2),))
     with torch.no_grad():
         assert torch.allclose(program.module()(clips(2, seed=5)), model(clips(2, seed=5)), atol=1e-5)
+
+
+def _run_python(code: str, tmp_path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300,
+                          env={**os.environ, "MPLBACKEND": "svg"})
+
+
+def test_importing_the_package_loads_no_torch_geometric_or_pyplot_and_keeps_the_matplotlib_backend(tmp_path):
+    # torch-geometric costs seconds per process (every command, every fold worker); a notebook's backend must
+    # survive ``import graphs`` or its inline figures vanish
+    code = (
+        "import sys, graphs, models, experiments.cross_validation, landmarks, matplotlib\n"
+        "import experiments.plots as plots\n"
+        "model = models.create('stgcn-lstm', 2)\n"
+        f"graphs.plot(graphs.facial_graph(), path={str(tmp_path / 'g.png')!r})\n"
+        f"plots.plot_confusion([[3, 1], [0, 4]], ['a', 'b'], {str(tmp_path / 'c.png')!r})\n"
+        "print(sorted(m for m in ('torch_geometric', 'matplotlib.pyplot') if m in sys.modules))\n"
+        "print(matplotlib.get_backend())\n"
+    )
+    result = _run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", "svg"]
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_saved_torch_geometric_model_loads_in_a_fresh_process(tmp_path):
+    torch.manual_seed(0)
+    model = models.create("stgcn-lstm", num_classes=2, implementation="pyg").eval()
+    torch.save(model, tmp_path / "model.pt")
+    torch.save(clips(2), tmp_path / "x.pt")
+    with torch.no_grad():
+        torch.save(model(clips(2)), tmp_path / "expected.pt")
+    code = (
+        "import torch\n"
+        f"model = torch.load({str(tmp_path / 'model.pt')!r}, weights_only=False)\n"
+        f"x, expected = torch.load({str(tmp_path / 'x.pt')!r}), torch.load({str(tmp_path / 'expected.pt')!r})\n"
+        "with torch.no_grad():\n"
+        "    print(torch.allclose(model(x), expected, atol=1e-6))\n"
+    )
+    result = _run_python(code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
