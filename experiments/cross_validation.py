@@ -36,6 +36,8 @@ from .resampling import oversample
 from .settings import GraphTrainingSettings
 from .training import FitSettings, fit, predict_proba, to_model_layout
 
+RUN_FILES = ("config.json", "folds.csv", "predictions.csv", "metrics.json", "history.json", "confusion.png",
+             "curves.png")
 VERSIONED = ("facegraph", "torch", "torch_geometric", "numpy", "scikit-learn", "imbalanced-learn", "pandas")
 
 
@@ -47,6 +49,28 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[name] = "not installed"
     return found
+
+
+def prepare_run_folder(out: str | os.PathLike, overwrite: bool = False) -> Path:
+    """The run folder, created if needed. A folder that already holds a run, finished or interrupted, is
+    refused unless ``overwrite``, which removes that run's files (and nothing else) first."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"run folder {out} is a file; choose a folder for --out")
+    earlier = [name for name in RUN_FILES if (out / name).exists()]
+    weights = sorted((out / "fold_models").glob("fold*.pt"))
+    if (earlier or weights) and not overwrite:
+        state = "a finished run" if "metrics.json" in earlier else "an unfinished run"
+        raise FileExistsError(
+            f"run folder {out} already holds {state} ({', '.join(earlier) or 'fold weights'}); choose another "
+            f"--out, or pass --overwrite (overwrite=True) to replace it"
+        )
+    for name in earlier:
+        (out / name).unlink()
+    for path in weights:
+        path.unlink()
+    (out / "fold_models").mkdir(parents=True, exist_ok=True)
+    return out
 
 
 def build_model(settings: GraphTrainingSettings, num_classes: int, in_channels: int) -> torch.nn.Module:
@@ -207,13 +231,14 @@ def cross_validate(
     folds: np.ndarray | None = None,
     config: dict | None = None,
     leakage_check: bool = True,
+    overwrite: bool = False,
 ) -> dict:
     """Run subject-grouped K-fold cross-validation and write the run folder ``out``; returns metrics.json's
     content. ``folds`` reuses a split (one fold number per clip); by default a stratified, subject-grouped
-    split is drawn with the settings' seed. ``leakage_check=False`` (clip-level validation splits, no
-    subject checks) exists only to measure how much splits that mix subjects inflate the scores."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    split is drawn with the settings' seed. A folder that already holds a run is refused unless
+    ``overwrite``. ``leakage_check=False`` (clip-level validation splits, no subject checks) exists only to
+    measure how much splits that mix subjects inflate the scores."""
+    out = prepare_run_folder(out, overwrite)
     if folds is None:
         folds = grouped_folds(dataset.y, dataset.subjects, settings.folds, settings.seed)
     folds = np.asarray(folds, dtype=int)
@@ -228,7 +253,6 @@ def cross_validate(
         "threads_per_fold": _threads_per_fold(settings, len(fold_ids)), **(config or {}),
     }
     (out / "config.json").write_text(json.dumps(run_config, indent=2, default=str))
-    (out / "fold_models").mkdir(exist_ok=True)
 
     splits = {}
     for fold in fold_ids:

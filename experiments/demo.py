@@ -6,7 +6,8 @@
 2. The extraction stage (real dlib) turns every clip into a landmark CSV.
 3. STGCN and STGCN-LSTM are trained with the leakage-free protocol (subject-grouped folds, statistics
    fit on training parts only), next to the frame-order-blind baseline under the same folds.
-4. A results table is printed; every run folder is kept under ``--out``.
+4. A results table is printed; every run folder is kept under ``--out``. Running the demo again reuses
+   the frames and landmarks there and replaces its own runs.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def run_demo(
               "patience": 0}
     for name in model_names:
         print(f"3/3 training {name} ...", file=sys.stderr)
-        metrics = train_graph(landmarks_dir, out / f"run_{name}", labels=labels, model=name, **common)
+        metrics = train_graph(landmarks_dir, out / f"run_{name}", labels=labels, model=name, overwrite=True, **common)
         summary = metrics["summary"]
         rows.append({"model": name, **{k: summary[k]["mean"] for k in ("accuracy", "f1_weighted", "f1_macro")},
                      "accuracy_std": summary["accuracy"]["std"]})

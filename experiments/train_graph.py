@@ -28,7 +28,7 @@ import models
 from landmarks import load_dataset
 from landmarks.labels import PRESETS as LABEL_PRESETS
 
-from .cross_validation import cross_validate, results_table
+from .cross_validation import RUN_FILES, cross_validate, prepare_run_folder, results_table
 from .losses import WEIGHT_SCHEMES
 from .protocol import read_folds
 from .resampling import METHODS
@@ -41,11 +41,15 @@ def train_graph(
     labels: str | os.PathLike | None = None,
     preset: str | None = None,
     folds_file: str | os.PathLike | None = None,
+    overwrite: bool = False,
     **options,
 ) -> dict:
     """Load the data set, run the cross-validation and write ``out``; returns metrics.json's content.
-    ``options`` are fields of ``GraphTrainingSettings`` (model, folds, epochs, resample, seed ...)."""
+    ``options`` are fields of ``GraphTrainingSettings`` (model, folds, epochs, resample, seed ...). A folder
+    ``out`` that already holds a run is refused, before any data is read, unless ``overwrite``."""
     settings = settings_for(preset, **options)
+    if not overwrite and any((Path(out) / name).exists() for name in RUN_FILES):
+        prepare_run_folder(out)  # raises, naming what the folder holds
     dataset = load_dataset(
         landmarks, labels, label_component=settings.label_component, label_map=settings.label_map,
         subject_component=settings.subject_component, length=settings.length, length_mode=settings.length_mode,
@@ -58,7 +62,7 @@ def train_graph(
         "dataset": dataset.summary(),
     }
     print(dataset.summary(), file=sys.stderr)
-    return cross_validate(dataset, settings, out, folds=folds, config=config)
+    return cross_validate(dataset, settings, out, folds=folds, config=config, overwrite=overwrite)
 
 
 def _flag(value: str) -> bool:
@@ -116,15 +120,19 @@ def build_parser() -> argparse.ArgumentParser:
     training.add_argument("--jobs", type=int,
                           help="folds trained at once in worker processes sharing the cores (default 1)")
     parser.add_argument("--out", required=True, help="run folder to write")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the run an --out folder already holds (its run files only)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    options = {k: v for k, v in vars(args).items() if k not in ("landmarks", "labels", "preset", "folds_file", "out")}
+    positional = ("landmarks", "labels", "preset", "folds_file", "out", "overwrite")
+    options = {k: v for k, v in vars(args).items() if k not in positional}
     try:
-        metrics = train_graph(args.landmarks, args.out, args.labels, args.preset, args.folds_file, **options)
-    except (FileNotFoundError, ValueError) as error:
+        metrics = train_graph(args.landmarks, args.out, args.labels, args.preset, args.folds_file, args.overwrite,
+                              **options)
+    except (FileNotFoundError, FileExistsError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     print(results_table(metrics))

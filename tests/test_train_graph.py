@@ -188,6 +188,25 @@ def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
     config = json.loads((tmp_path / "cli" / "config.json").read_text())
     assert config["settings"]["loss"] == "focal" and config["settings"]["augment"] is True
     assert config["settings"]["jobs"] == 2 and len(list((tmp_path / "cli" / "fold_models").glob("*.pt"))) == 3
+    capsys.readouterr()
+    # a folder holding a run is never written over by accident; --overwrite replaces that run's files only
+    finished = (tmp_path / "cli" / "metrics.json").read_bytes()
+    again = ["--landmarks", str(folder), "--labels", str(folder / "labels.csv"), "--out", str(tmp_path / "cli"),
+             "--model", "stgcn", "--epochs", "1", "--folds", "2", "--batch-size", "16", "--seed", "1"]
+    assert main(again) == 2
+    refusal = capsys.readouterr().err
+    assert str(tmp_path / "cli") in refusal and "a finished run" in refusal and "--overwrite" in refusal
+    assert (tmp_path / "cli" / "metrics.json").read_bytes() == finished
+    (tmp_path / "cli" / "notes.txt").write_text("mine")
+    assert main([*again, "--overwrite"]) == 0
+    assert sorted(p.name for p in (tmp_path / "cli" / "fold_models").glob("*.pt")) == ["fold0.pt", "fold1.pt"]
+    assert json.loads((tmp_path / "cli" / "config.json").read_text())["settings"]["folds"] == 2
+    assert (tmp_path / "cli" / "notes.txt").read_text() == "mine"
+    unfinished = tmp_path / "unfinished"
+    unfinished.mkdir()
+    (unfinished / "config.json").write_text("{}")
+    with pytest.raises(FileExistsError, match="an unfinished run"):
+        train_graph(tmp_path / "missing", unfinished)  # refused before any data is read
     assert main(["--landmarks", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
     assert "missing" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_info:
