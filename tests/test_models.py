@@ -263,7 +263,8 @@ def test_torch_geometric_model_exports_too():
         assert torch.allclose(program.module()(clips(2, seed=5)), model(clips(2, seed=5)), atol=1e-5)
 
 
-def _run_python(code: str, tmp_path) -> subprocess.CompletedProcess:
+def _run_python(code: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter from the repository root, matplotlib told to use the svg backend."""
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300,
                           env={**os.environ, "MPLBACKEND": "svg"})
 
@@ -280,7 +281,7 @@ def test_importing_the_package_loads_no_torch_geometric_or_pyplot_and_keeps_the_
         "print(sorted(m for m in ('torch_geometric', 'matplotlib.pyplot') if m in sys.modules))\n"
         "print(matplotlib.get_backend())\n"
     )
-    result = _run_python(code, tmp_path)
+    result = _run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["[]", "svg"]
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG" and (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
@@ -300,6 +301,6 @@ def test_a_saved_torch_geometric_model_loads_in_a_fresh_process(tmp_path):
         "with torch.no_grad():\n"
         "    print(torch.allclose(model(x), expected, atol=1e-6))\n"
     )
-    result = _run_python(code, tmp_path)
+    result = _run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
