@@ -127,8 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    positional = ("landmarks", "labels", "preset", "folds_file", "out", "overwrite")
-    options = {k: v for k, v in vars(args).items() if k not in positional}
+    not_settings = ("landmarks", "labels", "preset", "folds_file", "out", "overwrite")
+    options = {k: v for k, v in vars(args).items() if k not in not_settings}
     try:
         metrics = train_graph(args.landmarks, args.out, args.labels, args.preset, args.folds_file, args.overwrite,
                               **options)
