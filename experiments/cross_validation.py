@@ -121,7 +121,11 @@ def _fold(
     scaler = Standardizer().fit(X[fit_idx])  # statistics of real training clips only
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        X_fit, y_fit, synthetic = oversample(X[fit_idx], y[fit_idx], settings.resample, seed)
+        try:
+            X_fit, y_fit, synthetic = oversample(X[fit_idx], y[fit_idx], settings.resample, seed,
+                                                 class_names=dataset.classes)
+        except ValueError as error:
+            raise ValueError(f"fold {fold}: {error}") from None
     for warning in caught:
         tqdm.write(f"fold {fold}: {warning.message}", file=sys.stderr)
     weights = class_weights(y_fit, len(dataset.classes), settings.class_weights)

@@ -7,6 +7,7 @@ a training fold and are never validated or tested on.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 from imblearn.over_sampling import SMOTE, RandomOverSampler
@@ -15,13 +16,19 @@ METHODS = ("smote", "random", "none")
 
 
 def oversample(
-    X: np.ndarray, y: np.ndarray, method: str, seed: int, k_neighbors: int = 5
+    X: np.ndarray,
+    y: np.ndarray,
+    method: str,
+    seed: int,
+    k_neighbors: int = 5,
+    class_names: Sequence[str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Balance the classes of (X, y); X of any shape (N, ...). Returns (X, y, synthetic) where the first
     N rows are the input unchanged and ``synthetic`` marks the rows added.
 
     SMOTE needs ``k_neighbors`` same-class neighbours; when the smallest class has fewer clips, k is lowered
-    to what it allows (with a warning), and a class of a single clip stops with an error.
+    to what it allows (with a warning), and a class of a single clip stops with an error that names it
+    (from ``class_names``, indexed by label, when given).
     """
     if method not in METHODS:
         raise ValueError(f"unknown resampling {method!r}; choose one of {', '.join(METHODS)}")
@@ -32,16 +39,19 @@ def oversample(
     if method == "random":
         sampler = RandomOverSampler(random_state=seed)
     else:
-        smallest = int(np.bincount(y)[np.unique(y)].min())
+        present, counts = np.unique(y, return_counts=True)
+        smallest = int(counts.min())
+        label = int(present[counts.argmin()])
+        name = repr(class_names[label]) if class_names is not None else f"label {label}"
         if smallest < 2:
             raise ValueError(
-                "SMOTE needs at least 2 training clips of every class, but a class has only 1 in this training "
-                "part; use --resample random or none, or fewer folds"
+                f"SMOTE needs at least 2 training clips of every class, but class {name} has only 1 in this "
+                "training part; use --resample random or none, or fewer folds"
             )
         k = min(k_neighbors, smallest - 1)
         if k < k_neighbors:
             warnings.warn(
-                f"SMOTE: the smallest class has {smallest} training clips, so k_neighbors is lowered "
+                f"SMOTE: the smallest class, {name}, has {smallest} training clips, so k_neighbors is lowered "
                 f"from {k_neighbors} to {k}",
                 stacklevel=2,
             )

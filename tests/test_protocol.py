@@ -107,6 +107,8 @@ def test_smote_lowers_k_with_a_warning_and_refuses_a_single_clip_class():
     assert np.bincount(y_out).tolist() == [10, 10]
     with pytest.raises(ValueError, match="only 1.*--resample random"):
         oversample(X[:11], np.array([0] * 10 + [1]), "smote", seed=0)
+    with pytest.raises(ValueError, match="class 'pain' has only 1"):
+        oversample(X[:11], np.array([0] * 10 + [1]), "smote", seed=0, class_names=["no_pain", "pain"])
 
 
 def test_random_oversampling_and_none():
