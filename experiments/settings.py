@@ -44,6 +44,7 @@ class GraphTrainingSettings:
     normalize: str = "eyes"
     velocity: bool = False
     min_valid: float = 0.5
+    ignore_unlabelled: bool = False  # with a labels file: leave out landmark CSVs it does not list (warned)
 
     def __post_init__(self) -> None:
         if self.normalize not in NORMALIZATIONS:

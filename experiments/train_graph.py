@@ -54,6 +54,7 @@ def train_graph(
         landmarks, labels, label_component=settings.label_component, label_map=settings.label_map,
         subject_component=settings.subject_component, length=settings.length, length_mode=settings.length_mode,
         min_valid=settings.min_valid, normalizer=settings.normalizer(), velocity=settings.velocity,
+        ignore_unlabelled=settings.ignore_unlabelled,
     )
     folds = read_folds(folds_file, dataset.clips, dataset.subjects) if folds_file is not None else None
     config = {
@@ -82,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     data = parser.add_argument_group("data")
     data.add_argument("--landmarks", required=True, help="folder of landmark CSVs (output of landmarks.extract)")
     data.add_argument("--labels", help="CSV with clip,label[,subject]; default: labels from a path component")
+    data.add_argument("--ignore-unlabelled", action="store_true", default=None,
+                      help="with --labels: train on the listed clips only, leaving out other CSVs (default: refuse)")
     data.add_argument("--label-map", help=f"map path components to classes: {', '.join(LABEL_PRESETS)}")
     data.add_argument("--label-component", type=int, help="path component holding the label (default 1)")
     data.add_argument("--subject-component", type=int, help="path component holding the subject (default 0)")

@@ -209,6 +209,19 @@ def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
         train_graph(tmp_path / "missing", unfinished)  # refused before any data is read
     assert main(["--landmarks", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
     assert "missing" in capsys.readouterr().err
+    # a labels file that lists only some clips: refused with advice the command takes, then honoured
+    subset = tmp_path / "subset.csv"
+    pd.read_csv(folder / "labels.csv").query("subject != 'S01'").to_csv(subset, index=False)
+    partial = ["--landmarks", str(folder), "--labels", str(subset), "--model", "stgcn", "--epochs", "1",
+               "--folds", "2", "--batch-size", "16", "--resample", "none"]
+    assert main([*partial, "--out", str(tmp_path / "partial")]) == 2
+    refusal = capsys.readouterr().err
+    assert "have no label: S01/" in refusal and "--ignore-unlabelled" in refusal
+    assert main([*partial, "--ignore-unlabelled", "--out", str(tmp_path / "partial")]) == 0
+    capsys.readouterr()
+    config = json.loads((tmp_path / "partial" / "config.json").read_text())
+    assert config["settings"]["ignore_unlabelled"] is True and config["clips"] == len(pd.read_csv(subset))
+    assert "S01" not in set(pd.read_csv(tmp_path / "partial" / "predictions.csv")["subject"])
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
     assert exit_info.value.code == 0
