@@ -6,8 +6,8 @@ PEMF's pain/no-pain balance) to a temporary folder, runs ``experiments.train_gra
 the wall time next to the issue's target (under 3 minutes on 2 CPU cores), the scores it reached, and
 how many optimiser steps the run took and the wall time per step, which is where the time goes. Last, the
 arithmetic the target asks for: the floating-point operations of one training step (PyTorch's FLOP
-counter) times the run's steps, divided by 180 s, next to the rate a large matrix product reaches on this
-machine's threads, which no small-tensor training step reaches.
+counter) times the run's steps, divided by 180 s, next to the run's own rate and the rate a large matrix
+product reaches on this machine's threads (an upper bound for any training step).
 
     python -m experiments.bench.cross_validation [--epochs 150] [--batch-size 10] [--jobs 1] [--seed 0]
 
