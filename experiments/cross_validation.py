@@ -24,7 +24,6 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-import models
 from landmarks import Augmenter, LandmarkDataset, Standardizer
 from landmarks.normalize import add_velocity
 
@@ -33,11 +32,10 @@ from .metrics import classification_metrics, summarise
 from .plots import plot_confusion, plot_curves
 from .protocol import check_no_leakage, grouped_folds, validation_split, write_folds
 from .resampling import oversample
-from .settings import GraphTrainingSettings
+from .run_folder import prepare_run_folder
+from .settings import GraphTrainingSettings, build_model
 from .training import FitSettings, fit, predict_proba, to_model_layout
 
-RUN_FILES = ("config.json", "folds.csv", "predictions.csv", "metrics.json", "history.json", "confusion.png",
-             "curves.png")
 VERSIONED = ("facegraph", "torch", "torch_geometric", "numpy", "scikit-learn", "imbalanced-learn", "pandas")
 
 
@@ -49,41 +47,6 @@ def package_versions() -> dict[str, str]:
         except PackageNotFoundError:
             found[name] = "not installed"
     return found
-
-
-def prepare_run_folder(out: str | os.PathLike, overwrite: bool = False) -> Path:
-    """The run folder, created if needed. A folder that already holds a run, finished or interrupted, is
-    refused unless ``overwrite``, which removes that run's files (and nothing else) first."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"run folder {out} is a file; choose a folder for --out")
-    earlier = [name for name in RUN_FILES if (out / name).exists()]
-    weights = sorted((out / "fold_models").glob("fold*.pt"))
-    if (earlier or weights) and not overwrite:
-        state = "a finished run" if "metrics.json" in earlier else "an unfinished run"
-        raise FileExistsError(
-            f"run folder {out} already holds {state} ({', '.join(earlier) or 'fold weights'}); choose another "
-            f"--out, or pass --overwrite (overwrite=True) to replace it"
-        )
-    for name in earlier:
-        (out / name).unlink()
-    for path in weights:
-        path.unlink()
-    (out / "fold_models").mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def build_model(settings: GraphTrainingSettings, num_classes: int, in_channels: int) -> torch.nn.Module:
-    options = {"graph": settings.graph, "in_channels": in_channels}
-    if settings.model in ("stgcn", "stgcn-lstm", "stgcn-yan2018"):
-        options["implementation"] = settings.implementation
-    if settings.head is not None or settings.head_sizes is not None:
-        if settings.model != "stgcn-lstm":
-            raise ValueError(f"--head and --head-sizes apply to stgcn-lstm only, not to {settings.model}")
-        if settings.head is not None:
-            options["head"] = settings.head
-        options["head_options"] = settings.head_options()
-    return models.create(settings.model, num_classes, **options)
 
 
 def _augmentation(settings: GraphTrainingSettings, channels: int):
@@ -150,6 +113,8 @@ def _fold(
         "test_subjects": sorted(map(str, np.unique(subjects[test]))), "best_epoch": history.best_epoch + 1,
         "epochs_run": len(history.train_loss), "optimiser_steps": history.optimiser_steps,
         "class_weights": None if weights is None else [round(float(w), 6) for w in weights],
+        # what experiments.run_folder.load_fold_model needs to score new clips as this fold's test clips were
+        "standardizer": {"mean": scaler.mean_.tolist(), "scale": scaler.scale_.tolist()},
     }
     curves = {"train_loss": history.train_loss, "val_loss": history.val_loss,
               "val_accuracy": history.val_accuracy, "best_epoch": history.best_epoch}

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from landmarks import load_dataset
 from landmarks.animate import animate_photo
 from landmarks.pipeline import extract_landmarks
 
@@ -68,7 +67,7 @@ def run_demo(
         rows.append({"model": name, **{k: summary[k]["mean"] for k in ("accuracy", "f1_weighted", "f1_macro")},
                      "accuracy_std": summary["accuracy"]["std"]})
     # the baseline sees the same per-frame shape normalisation as the models, only not the frame order
-    dataset = load_dataset(landmarks_dir, labels, normalizer=settings_for().normalizer())
+    dataset = settings_for().load_dataset(landmarks_dir, labels)
     split = read_folds(out / f"run_{model_names[0]}" / "folds.csv", dataset.clips, dataset.subjects)
     predicted = frame_average_baseline(dataset, split)
     rows.append({"model": "frame-average baseline", "accuracy": float((predicted == dataset.y).mean()),

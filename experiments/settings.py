@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, fields
 
-from landmarks import ShapeNormalizer
+import torch
+
+import models
+from landmarks import LandmarkDataset, ShapeNormalizer, load_dataset
 
 NORMALIZATIONS = ("eyes", "nose", "procrustes", "none")
 
@@ -59,6 +63,17 @@ class GraphTrainingSettings:
         for name in ("epochs", "batch_size", "folds", "length", "jobs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+
+    def load_dataset(self, landmarks: str | os.PathLike, labels: str | os.PathLike | None = None) -> LandmarkDataset:
+        """The landmark CSVs under ``landmarks`` as these settings shape them (label map, path components,
+        length, gaps, normalisation, velocity): how a run loads its data, and how new clips must be loaded
+        for a trained fold model."""
+        return load_dataset(
+            landmarks, labels, label_component=self.label_component, label_map=self.label_map,
+            subject_component=self.subject_component, length=self.length, length_mode=self.length_mode,
+            min_valid=self.min_valid, normalizer=self.normalizer(), velocity=self.velocity,
+            ignore_unlabelled=self.ignore_unlabelled,
+        )
 
     def normalizer(self) -> ShapeNormalizer:
         return {
@@ -116,3 +131,18 @@ def settings_for(preset: str | None = None, **overrides) -> GraphTrainingSetting
         raise TypeError(f"unknown training setting(s) {', '.join(unknown)}")
     values.update({k: v for k, v in overrides.items() if v is not None})
     return GraphTrainingSettings(**values)
+
+
+def build_model(settings: GraphTrainingSettings, num_classes: int, in_channels: int) -> torch.nn.Module:
+    """The untrained model ``settings`` describe, for ``num_classes`` classes and ``in_channels`` coordinate
+    channels (2, or 4 with velocity)."""
+    options = {"graph": settings.graph, "in_channels": in_channels}
+    if settings.model in ("stgcn", "stgcn-lstm", "stgcn-yan2018"):
+        options["implementation"] = settings.implementation
+    if settings.head is not None or settings.head_sizes is not None:
+        if settings.model != "stgcn-lstm":
+            raise ValueError(f"--head and --head-sizes apply to stgcn-lstm only, not to {settings.model}")
+        if settings.head is not None:
+            options["head"] = settings.head
+        options["head_options"] = settings.head_options()
+    return models.create(settings.model, num_classes, **options)

@@ -25,13 +25,13 @@ import sys
 from pathlib import Path
 
 import models
-from landmarks import load_dataset
 from landmarks.labels import PRESETS as LABEL_PRESETS
 
-from .cross_validation import RUN_FILES, cross_validate, prepare_run_folder, results_table
+from .cross_validation import cross_validate, results_table
 from .losses import WEIGHT_SCHEMES
 from .protocol import read_folds
 from .resampling import METHODS
+from .run_folder import RUN_FILES, prepare_run_folder
 from .settings import NORMALIZATIONS, PRESETS, settings_for
 
 
@@ -50,12 +50,7 @@ def train_graph(
     settings = settings_for(preset, **options)
     if not overwrite and any((Path(out) / name).exists() for name in RUN_FILES):
         prepare_run_folder(out)  # raises, naming what the folder holds
-    dataset = load_dataset(
-        landmarks, labels, label_component=settings.label_component, label_map=settings.label_map,
-        subject_component=settings.subject_component, length=settings.length, length_mode=settings.length_mode,
-        min_valid=settings.min_valid, normalizer=settings.normalizer(), velocity=settings.velocity,
-        ignore_unlabelled=settings.ignore_unlabelled,
-    )
+    dataset = settings.load_dataset(landmarks, labels)
     folds = read_folds(folds_file, dataset.clips, dataset.subjects) if folds_file is not None else None
     config = {
         "landmarks": str(Path(landmarks).resolve()), "labels": None if labels is None else str(Path(labels).resolve()),

@@ -8,7 +8,6 @@ import pandas as pd
 import pytest
 import torch
 
-from experiments.cross_validation import build_model
 from experiments.losses import FocalLoss, class_weights, make_loss
 from experiments.metrics import classification_metrics, summarise
 from experiments.protocol import (
@@ -20,7 +19,7 @@ from experiments.protocol import (
     write_folds,
 )
 from experiments.resampling import oversample
-from experiments.settings import PRESETS, settings_for
+from experiments.settings import PRESETS, build_model, settings_for
 
 
 def subjects_and_labels(subjects: int = 10, per_subject: int = 6, seed: int = 0):

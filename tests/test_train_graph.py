@@ -17,6 +17,7 @@ from experiments import demo
 from experiments.baselines import frame_average_baseline
 from experiments.cross_validation import cross_validate
 from experiments.protocol import LeakageError, grouped_folds
+from experiments.run_folder import load_fold_model
 from experiments.settings import settings_for
 from experiments.train_graph import main, train_graph
 from landmarks import LandmarkDataset, ShapeNormalizer, load_dataset, write_synthetic_dataset
@@ -100,6 +101,26 @@ def test_smote_samples_stay_in_training_parts(smote_run, imbalanced):
         assert fold["synthetic_clips"] == 3 * per_class.max() - len(training) > 0
     # ... and only real clips were predicted: one prediction per clip
     assert predictions["clip"].is_unique
+
+
+def test_a_saved_fold_model_scores_clips_as_the_run_did(smote_run, imbalanced):
+    out, metrics = smote_run
+    folder, _ = imbalanced
+    predictions = pd.read_csv(out / "predictions.csv")
+    for fold in (0, 3):
+        trained = load_fold_model(out, fold)
+        assert trained.classes == metrics["classes"] and trained.settings.resample == "smote"
+        dataset = trained.settings.load_dataset(folder, folder / "labels.csv")
+        tested = predictions[predictions["fold"] == fold]
+        rows = [dataset.clips.index(clip) for clip in tested["clip"]]
+        expected = tested[[f"p_{name}" for name in trained.classes]].to_numpy()
+        assert np.allclose(trained.predict_proba(dataset.X[rows]), expected, atol=1e-6)
+        # the standardisation is the fold's own, fit on its training clips, not on all data
+        assert not np.allclose(trained.standardizer.mean_, dataset.X.mean(axis=(0, 1, 2)))
+    with pytest.raises(ValueError, match="has no fold 7; its folds are 0, 1, 2, 3, 4"):
+        load_fold_model(out, 7)
+    with pytest.raises(FileNotFoundError, match="holds no finished run"):
+        load_fold_model(folder, 0)
 
 
 def test_same_seed_same_metrics_and_a_reused_split(smote_run, imbalanced, tmp_path):

@@ -25,8 +25,8 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from experiments.cross_validation import build_model, results_table
-from experiments.settings import settings_for
+from experiments.cross_validation import results_table
+from experiments.settings import build_model, settings_for
 from experiments.train_graph import train_graph
 from landmarks import write_synthetic_dataset
 
