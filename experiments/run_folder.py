@@ -1,9 +1,9 @@
 """The run folder of a cross-validation: created without overwriting an earlier run by accident, and read
 back into the trained fold models, each with the standardisation it was trained under, to apply to clips
-it has never seen.
+it has never seen:
 
->>> fold = load_fold_model("runs/ridouan", fold=0)                     # doctest: +SKIP
->>> probabilities = fold.predict_proba(new_dataset.X)                  # doctest: +SKIP
+    fold = load_fold_model("runs/ridouan", fold=0)
+    probabilities = fold.predict_proba(fold.settings.load_dataset("new-landmarks/", "labels.csv").X)
 """
 
 from __future__ import annotations
