@@ -25,23 +25,33 @@ RUN_FILES = ("config.json", "folds.csv", "predictions.csv", "metrics.json", "his
              "curves.png")
 
 
-def prepare_run_folder(out: str | os.PathLike, overwrite: bool = False) -> Path:
-    """The run folder, created if needed. A folder that already holds a run, finished or interrupted, is
-    refused unless ``overwrite``, which removes that run's files (and nothing else) first."""
+def _earlier_run(out: Path) -> list[Path]:
+    """The files an earlier run left in ``out``: its run files and fold weights."""
+    return [out / name for name in RUN_FILES if (out / name).exists()] + sorted((out / "fold_models").glob("fold*.pt"))
+
+
+def check_run_folder(out: str | os.PathLike, overwrite: bool = False) -> None:
+    """Refuse a run folder that is a file, or that already holds a run (finished or interrupted) unless
+    ``overwrite``; changes nothing, so a run can check its folder before reading any data."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"run folder {out} is a file; choose a folder for --out")
-    earlier = [name for name in RUN_FILES if (out / name).exists()]
-    weights = sorted((out / "fold_models").glob("fold*.pt"))
-    if (earlier or weights) and not overwrite:
-        state = "a finished run" if "metrics.json" in earlier else "an unfinished run"
+    earlier = _earlier_run(out)
+    if earlier and not overwrite:
+        state = "a finished run" if (out / "metrics.json").exists() else "an unfinished run"
+        names = [path.name for path in earlier if path.parent == out] or ["fold weights"]
         raise FileExistsError(
-            f"run folder {out} already holds {state} ({', '.join(earlier) or 'fold weights'}); choose another "
-            f"--out, or pass --overwrite (overwrite=True) to replace it"
+            f"run folder {out} already holds {state} ({', '.join(names)}); choose another --out, or pass "
+            f"--overwrite (overwrite=True) to replace it"
         )
-    for name in earlier:
-        (out / name).unlink()
-    for path in weights:
+
+
+def prepare_run_folder(out: str | os.PathLike, overwrite: bool = False) -> Path:
+    """The run folder, created if needed, after ``check_run_folder``; with ``overwrite`` an earlier run's
+    files (and nothing else) are removed first."""
+    out = Path(out)
+    check_run_folder(out, overwrite)
+    for path in _earlier_run(out):
         path.unlink()
     (out / "fold_models").mkdir(parents=True, exist_ok=True)
     return out

@@ -31,7 +31,7 @@ from .cross_validation import cross_validate, results_table
 from .losses import WEIGHT_SCHEMES
 from .protocol import read_folds
 from .resampling import METHODS
-from .run_folder import RUN_FILES, prepare_run_folder
+from .run_folder import check_run_folder
 from .settings import NORMALIZATIONS, PRESETS, settings_for
 
 
@@ -48,8 +48,7 @@ def train_graph(
     ``options`` are fields of ``GraphTrainingSettings`` (model, folds, epochs, resample, seed ...). A folder
     ``out`` that already holds a run is refused, before any data is read, unless ``overwrite``."""
     settings = settings_for(preset, **options)
-    if not overwrite and any((Path(out) / name).exists() for name in RUN_FILES):
-        prepare_run_folder(out)  # raises, naming what the folder holds
+    check_run_folder(out, overwrite)
     dataset = settings.load_dataset(landmarks, labels)
     folds = read_folds(folds_file, dataset.clips, dataset.subjects) if folds_file is not None else None
     config = {
