@@ -238,7 +238,8 @@ def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
     assert main([*partial, "--out", str(tmp_path / "partial")]) == 2
     refusal = capsys.readouterr().err
     assert "have no label: S01/" in refusal and "--ignore-unlabelled" in refusal
-    assert main([*partial, "--ignore-unlabelled", "--out", str(tmp_path / "partial")]) == 0
+    with pytest.warns(UserWarning, match=r"ignoring 8 unlabelled CSV\(s\): S01/"):
+        assert main([*partial, "--ignore-unlabelled", "--out", str(tmp_path / "partial")]) == 0
     capsys.readouterr()
     config = json.loads((tmp_path / "partial" / "config.json").read_text())
     assert config["settings"]["ignore_unlabelled"] is True and config["clips"] == len(pd.read_csv(subset))
