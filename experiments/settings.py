@@ -1,4 +1,6 @@
-"""Every setting of a graph-model training run, and the presets that reproduce the papers' set-ups."""
+"""Every setting of a graph-model training run, the presets that reproduce the papers' set-ups, and what
+settings describe: the data set as a run loads it (``GraphTrainingSettings.load_dataset``) and the untrained
+model (``build_model``), so a finished run's config.json rebuilds both."""
 
 from __future__ import annotations
 
