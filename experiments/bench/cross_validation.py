@@ -91,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{TARGET_S:.0f} s need {TARGET_S / target_steps * 1000:.1f} ms per step")
     settings = settings_for("ridouan2025", model=args.model, batch_size=args.batch_size)
     torch.manual_seed(args.seed)
-    model = build_model(settings, len(metrics["classes"]), 4 if settings.velocity else 2)
-    step_flops = training_step_flops(model, args.batch_size, 4 if settings.velocity else 2, settings.length)
+    channels = 4 if settings.velocity else 2
+    model = build_model(settings, len(metrics["classes"]), channels)
+    step_flops = training_step_flops(model, args.batch_size, channels, settings.length)
     needed = step_flops * target_steps / TARGET_S / 1e9
     print(f"one step counts {step_flops / 1e9:.2f} GFLOP (matrix products and convolutions, forward and backward): "
           f"{TARGET_S:.0f} s needs {needed:.0f} GFLOP/s sustained, this run reached "
