@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 
 from landmarks import LandmarkDataset
 
+from .metrics import classification_metrics, summarise
 from .protocol import check_no_leakage
 
 
@@ -28,3 +29,11 @@ def frame_average_baseline(dataset: LandmarkDataset, folds: np.ndarray, regulari
         classifier.fit(features[train], dataset.y[train])
         predictions[test] = classifier.predict(features[test])
     return predictions
+
+
+def out_of_fold_metrics(y: np.ndarray, predicted: np.ndarray, folds: np.ndarray, classes: list[str]) -> dict:
+    """Scores of out-of-fold predictions as metrics.json holds a run's: per fold, mean and std, pooled."""
+    per_fold = [{"fold": int(fold), **classification_metrics(y[folds == fold], predicted[folds == fold], classes)}
+                for fold in np.unique(folds)]
+    return {"classes": classes, "summary": summarise(per_fold),
+            "pooled": classification_metrics(y, predicted, classes), "folds": per_fold}

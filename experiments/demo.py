@@ -16,11 +16,9 @@ import argparse
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
+from landmarks.pipeline import extract_landmarks
 
 from landmarks.animate import animate_photo
-from landmarks.pipeline import extract_landmarks
 
 from .baselines import frame_average_baseline
 from .protocol import read_folds
@@ -41,8 +39,8 @@ def run_demo(
     folds: int = 3,
     seed: int = 0,
     workers: int = 2,
-) -> list[dict]:
-    """Animate, extract, train; returns one row per model (and the baseline) with mean accuracy and F1."""
+) -> dict[str, dict]:
+    """Animate, extract, train; returns every model's metrics (and the baseline's) by name."""
     out = Path(out)
     frames_dir, landmarks_dir = out / "frames", out / "landmarks"
     started = time.perf_counter()
@@ -56,33 +54,21 @@ def run_demo(
     failed = manifest[manifest["status"] != "ok"]
     if len(failed):
         print(f"    {len(failed)} clip(s) not fully tracked, see {landmarks_dir / 'manifest.csv'}", file=sys.stderr)
-    rows = []
+    runs = {}
     labels = frames_dir / "labels.csv"
     common = {"epochs": epochs, "folds": folds, "batch_size": 8, "lr": 3e-3, "resample": "none", "seed": seed,
               "patience": 0}
     for name in model_names:
         print(f"3/3 training {name} ...", file=sys.stderr)
-        metrics = train_graph(landmarks_dir, out / f"run_{name}", labels=labels, model=name, overwrite=True, **common)
-        summary = metrics["summary"]
-        rows.append({"model": name, **{k: summary[k]["mean"] for k in ("accuracy", "f1_weighted", "f1_macro")},
-                     "accuracy_std": summary["accuracy"]["std"]})
+        runs[name] = train_graph(landmarks_dir, out / f"run_{name}", labels=labels, model=name, overwrite=True,
+                                 **common)
     # the baseline sees the same per-frame shape normalisation as the models, only not the frame order
     dataset = settings_for().load_dataset(landmarks_dir, labels)
     split = read_folds(out / f"run_{model_names[0]}" / "folds.csv", dataset.clips, dataset.subjects)
     predicted = frame_average_baseline(dataset, split)
-    rows.append({"model": "frame-average baseline", "accuracy": float((predicted == dataset.y).mean()),
-                 "f1_weighted": float("nan"), "f1_macro": float("nan"), "accuracy_std": float("nan")})
+    runs["frame-average baseline"] = out_of_fold_metrics(dataset.y, predicted, split, dataset.classes)
     print(f"done in {time.perf_counter() - started:.0f} s; runs in {out}", file=sys.stderr)
-    return rows
-
-
-def format_rows(rows: list[dict]) -> str:
-    lines = [f"{'model':<24}{'accuracy':>10}{'± std':>8}{'F1 (w)':>9}{'F1 (macro)':>12}"]
-    for row in rows:
-        cells = [f"{row[k]:>{w}.3f}" if np.isfinite(row[k]) else f"{'-':>{w}}"
-                 for k, w in (("accuracy", 10), ("accuracy_std", 8), ("f1_weighted", 9), ("f1_macro", 12))]
-        lines.append(f"{row['model']:<24}" + "".join(cells))
-    return "\n".join(lines)
+    return runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,10 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="extraction processes")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    rows = run_demo(args.out, args.subjects, args.clips_per_class, epochs=args.epochs, folds=args.folds,
-                    seed=args.seed, workers=args.workers)
-    print(format_rows(rows))
-    return 0
+
+    def run() -> int:
+        runs = run_demo(args.out, args.subjects, args.clips_per_class, epochs=args.epochs, folds=args.folds,
+                        seed=args.seed, workers=args.workers)
+        print(comparison_table(runs))
+        return 0
+
+    return run_command(run)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from torch import nn
 from torch.nn import functional
 
 WEIGHT_SCHEMES = ("none", "simple", "conservative")
+LOSSES = ("ce", "focal")
 CONSERVATIVE_CAP = 3.0
 
 
@@ -47,8 +48,8 @@ class FocalLoss(nn.Module):
 
 def make_loss(name: str, weight: torch.Tensor | None, alpha: float = 0.25, gamma: float = 2.0) -> nn.Module:
     """``ce`` (cross-entropy) or ``focal``, both taking the class weights."""
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}")
     if name == "ce":
         return nn.CrossEntropyLoss(weight=weight)
-    if name == "focal":
-        return FocalLoss(alpha, gamma, weight)
-    raise ValueError(f"unknown loss {name!r}; choose ce or focal")
+    return FocalLoss(alpha, gamma, weight)

@@ -1,81 +1,83 @@
-"""Every setting of a graph-model training run, the presets that reproduce the papers' set-ups, and what
-settings describe: the data set as a run loads it (``GraphTrainingSettings.load_dataset``) and the untrained
-model (``build_model``), so a finished run's config.json rebuilds both."""
+"""The settings of a training run, grouped by concern and checked when they are made (so a bad value never
+leaves a half-written run folder). A branch's settings (``graph_branch.GraphTrainingSettings``) hold one of
+each group.
+
+- ``DataSettings``: how landmark CSVs become clips (labels, length, gaps, normalisation, velocity).
+- ``ModelSettings``: a registered model's name and its own keyword options (``graph``, ``head``,
+  ``head_sizes``, ``channels`` ...); the model's class knows which it takes, as timm models do.
+- ``ProtocolSettings``: folds, the validation share, oversampling, class weights, the loss.
+- ``OptimiserSettings``: epochs, batch size, learning rate and its decay, early stopping, augmentation.
+- ``ExecutionSettings``: the seed and how many folds train at once.
+
+``group_flat`` places flat names (``epochs=3``, ``resample="none"``, ``head="bilstm"``), as the command
+lines give them, in their groups; a name that belongs to no group is a model option.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
 
 import torch
 
 import models
 from landmarks import LandmarkDataset, ShapeNormalizer, load_dataset
+from landmarks.commands import UsageError
+from landmarks.dataset.labels import resolve_label_map
+
+from .losses import LOSSES, WEIGHT_SCHEMES
+from .resampling import METHODS
 
 NORMALIZATIONS = ("eyes", "nose", "procrustes", "none")
+LENGTH_MODES = ("resample", "pad")
+
+
+class SettingsError(UsageError):
+    """A setting with a value the run cannot use; raised when the settings are made, before anything is
+    read or written."""
+
+
+def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+
+
+def _check_positive(group: Any, *names: str) -> None:
+    for name in names:
+        if getattr(group, name) <= 0:
+            raise SettingsError(f"{name} must be positive, got {getattr(group, name)}")
 
 
 @dataclass
-class GraphTrainingSettings:
-    # model
-    model: str = "stgcn-lstm"
-    head: str | None = None  # sequence head of stgcn-lstm (lstm, bilstm, attention, stacked); None = its default
-    head_sizes: tuple[int, ...] | None = None  # LSTM widths of that head (one per layer of "stacked"); None = default
-    graph: str = "anatomical"
-    implementation: str = "dense"
-    # protocol
-    folds: int = 5
-    validation_share: float = 0.2
-    resample: str = "smote"
-    class_weights: str = "none"
-    loss: str = "ce"
-    focal_alpha: float = 0.25
-    focal_gamma: float = 2.0
-    # optimisation
-    epochs: int = 150
-    batch_size: int = 10
-    lr: float = 1e-4
-    decay_rate: float = 0.96
-    decay_steps: int = 1000
-    patience: int = 0
-    augment: bool = False
-    seed: int = 0
-    jobs: int = 1  # folds trained at once in worker processes, which share the machine's threads between them
-    # data set
-    label_map: str | None = None
-    label_component: int = 1
-    subject_component: int = 0
-    length: int = 20
-    length_mode: str = "resample"
-    normalize: str = "eyes"
-    velocity: bool = False
-    min_valid: float = 0.5
+class DataSettings:
+    label_map: str | None = None  # a label-map preset for labels from a path component; None: the component itself
+    label_component: int = 1  # path component holding the label
+    subject_component: int = 0  # path component holding the subject
+    length: int = 20  # frames per clip after resampling or padding
+    length_mode: str = "resample"  # how clips reach length: resample (linear in time) or pad (pad / centre-crop)
+    normalize: str = "eyes"  # per-frame shape normalisation: eyes, nose, procrustes or none
+    velocity: bool = False  # add dx, dy channels
+    min_valid: float = 0.5  # exclude clips with a smaller share of tracked frames
     ignore_unlabelled: bool = False  # with a labels file: leave out landmark CSVs it does not list (warned)
 
     def __post_init__(self) -> None:
-        if self.normalize not in NORMALIZATIONS:
-            raise ValueError(f"normalize must be one of {', '.join(NORMALIZATIONS)}, got {self.normalize!r}")
-        if not 0 < self.validation_share < 1:
-            raise ValueError(f"validation_share must be between 0 and 1, got {self.validation_share}")
-        if self.head_sizes is not None:
-            self.head_sizes = tuple(int(size) for size in self.head_sizes)
-            if not self.head_sizes or min(self.head_sizes) < 1:
-                raise ValueError(f"head_sizes must be positive LSTM widths, got {self.head_sizes}")
-            self.head_options()  # a width count the head cannot take fails here, before any data is read
-        for name in ("epochs", "batch_size", "folds", "length", "jobs"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        _check_choice("normalize", self.normalize, NORMALIZATIONS)
+        _check_choice("length_mode", self.length_mode, LENGTH_MODES)
+        _check_positive(self, "length")
+        if not 0 <= self.min_valid <= 1:
+            raise SettingsError(f"min_valid must be a share between 0 and 1, got {self.min_valid}")
+        if self.label_component < 0 or self.subject_component < 0:
+            raise SettingsError("label_component and subject_component are path positions from 0")
+        try:
+            resolve_label_map(self.label_map)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
 
-    def load_dataset(self, landmarks: str | os.PathLike, labels: str | os.PathLike | None = None) -> LandmarkDataset:
-        """The landmark CSVs under ``landmarks`` as these settings shape them (label map, path components,
-        length, gaps, normalisation, velocity): how a run loads its data, and how new clips must be loaded
-        for a trained fold model."""
-        return load_dataset(
-            landmarks, labels, label_component=self.label_component, label_map=self.label_map,
-            subject_component=self.subject_component, length=self.length, length_mode=self.length_mode,
-            min_valid=self.min_valid, normalizer=self.normalizer(), velocity=self.velocity,
-            ignore_unlabelled=self.ignore_unlabelled,
-        )
+    @property
+    def channels(self) -> int:
+        """Coordinate channels per landmark: x, y and, with velocity, dx, dy."""
+        return 4 if self.velocity else 2
 
     def normalizer(self) -> ShapeNormalizer:
         return {
@@ -85,66 +87,110 @@ class GraphTrainingSettings:
             "none": ShapeNormalizer(centre=None, scale=False, level=False),
         }[self.normalize]
 
-    def head_options(self) -> dict:
-        """Options of the sequence head that ``head_sizes`` sets: every width for ``stacked``, one otherwise."""
-        if self.head_sizes is None:
-            return {}
-        if (self.head or "stacked") == "stacked":
-            return {"hidden_sizes": self.head_sizes}
-        if len(self.head_sizes) != 1:
-            raise ValueError(
-                f"head {self.head!r} has one LSTM layer: give head_sizes (--head-sizes) one width, not "
-                f"{self.head_sizes} (a preset's stacked widths do not apply to it)"
-            )
-        return {"hidden_size": self.head_sizes[0]}
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+    def load(self, landmarks: str | os.PathLike, labels: str | os.PathLike | None = None) -> LandmarkDataset:
+        """The landmark CSVs under ``landmarks`` shaped by these settings."""
+        return load_dataset(
+            landmarks, labels, label_component=self.label_component, label_map=self.label_map,
+            subject_component=self.subject_component, length=self.length, length_mode=self.length_mode,
+            min_valid=self.min_valid, normalizer=self.normalizer(), velocity=self.velocity,
+            ignore_unlabelled=self.ignore_unlabelled,
+        )
 
 
-PRESETS: dict[str, dict] = {
-    # Ridouan et al.: STGCN-LSTM (two stacked LSTM layers of 15 and 20 units), SMOTE, Adam 1e-4 decayed
-    # 0.96 every 1000 steps, 150 epochs, batch 10, five folds, pain vs no pain.
-    "ridouan2025": {
-        "model": "stgcn-lstm", "head": "stacked", "head_sizes": (15, 20), "resample": "smote",
-        "class_weights": "none", "loss": "ce", "lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "epochs": 150,
-        "batch_size": 10, "folds": 5, "label_map": "pemf-binary",
-    },
-    # Agam et al.: three classes (phasic / tonic / neutral), focal loss (alpha 0.25, gamma 2) with
-    # conservative class weights instead of oversampling; same optimiser and schedule.
-    "agam2026": {
-        "model": "stgcn-lstm", "head": "stacked", "resample": "none", "class_weights": "conservative",
-        "loss": "focal", "focal_alpha": 0.25, "focal_gamma": 2.0, "lr": 1e-4, "decay_rate": 0.96,
-        "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5, "label_map": "phasic-tonic",
-    },
-}
+@dataclass
+class ModelSettings:
+    name: str = "stgcn-lstm"  # a registered model (models.available_models())
+    options: dict = field(default_factory=dict)  # keyword options of the model's class
+
+    def __post_init__(self) -> None:
+        _check_choice("model", self.name, tuple(models.available_models()))
+        self.options = dict(self.options)
+
+    def build(self, num_classes: int, in_channels: int) -> torch.nn.Module:
+        """The untrained model for ``num_classes`` classes and ``in_channels`` channels per landmark."""
+        return models.create(self.name, num_classes, in_channels=in_channels, **self.options)
 
 
-def settings_for(preset: str | None = None, **overrides) -> GraphTrainingSettings:
-    """Defaults, then the preset's values, then ``overrides`` (None values are ignored)."""
-    values = {}
-    if preset is not None:
-        if preset not in PRESETS:
-            raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-        values.update(PRESETS[preset])
-    known = {f.name for f in fields(GraphTrainingSettings)}
-    unknown = sorted(set(overrides) - known)
-    if unknown:
-        raise TypeError(f"unknown training setting(s) {', '.join(unknown)}")
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return GraphTrainingSettings(**values)
+@dataclass
+class ProtocolSettings:
+    folds: int = 5  # subject-grouped outer folds
+    validation_share: float = 0.2  # share of training subjects held out for model selection
+    resample: str = "smote"  # oversampling of training parts: smote, random or none
+    class_weights: str = "none"  # loss weights per class: none, simple or conservative
+    loss: str = "ce"  # cross-entropy (ce) or focal
+    focal_alpha: float = 0.25
+    focal_gamma: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.folds < 2:
+            raise SettingsError(f"folds must be at least 2, got {self.folds}")
+        if not 0 < self.validation_share < 1:
+            raise SettingsError(f"validation_share must be between 0 and 1, got {self.validation_share}")
+        _check_choice("resample", self.resample, METHODS)
+        _check_choice("class_weights", self.class_weights, WEIGHT_SCHEMES)
+        _check_choice("loss", self.loss, LOSSES)
+        if self.focal_gamma < 0 or not 0 < self.focal_alpha <= 1:
+            raise SettingsError("focal_alpha must be in (0, 1] and focal_gamma at least 0")
 
 
-def build_model(settings: GraphTrainingSettings, num_classes: int, in_channels: int) -> torch.nn.Module:
-    """The untrained model ``settings`` describe, for ``num_classes`` classes and ``in_channels`` coordinate
-    channels (2, or 4 with velocity)."""
-    options = {"graph": settings.graph, "in_channels": in_channels}
-    if settings.model in ("stgcn", "stgcn-lstm", "stgcn-yan2018"):
-        options["implementation"] = settings.implementation
-    if settings.head is not None or settings.head_sizes is not None:
-        if settings.model != "stgcn-lstm":
-            raise ValueError(f"--head and --head-sizes apply to stgcn-lstm only, not to {settings.model}")
-        if settings.head is not None:
-            options["head"] = settings.head
-        options["head_options"] = settings.head_options()
-    return models.create(settings.model, num_classes, **options)
+@dataclass
+class OptimiserSettings:
+    epochs: int = 150
+    batch_size: int = 10
+    lr: float = 1e-4  # initial learning rate of Adam
+    decay_rate: float = 0.96  # the learning rate is multiplied by this every decay_steps optimiser steps
+    decay_steps: int = 1000
+    patience: int = 0  # stop after this many epochs without a better validation loss; 0: run every epoch
+    augment: bool = False  # random rotation, scale, shift, mirror and time warps of training clips
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "epochs", "batch_size", "lr", "decay_rate", "decay_steps")
+        if self.patience < 0:
+            raise SettingsError(f"patience must be 0 (off) or positive, got {self.patience}")
+
+
+@dataclass
+class ExecutionSettings:
+    seed: int = 0  # same seed, same jobs, same machine: same numbers
+    jobs: int = 1  # folds trained at once in worker processes, which share the machine's threads
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "jobs")
+
+
+GROUPS = {"data": DataSettings, "protocol": ProtocolSettings, "optimiser": OptimiserSettings,
+          "execution": ExecutionSettings}
+
+
+def group_flat(values: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """Flat settings to (the groups, built; the model name; the model options: every name of no group)."""
+    values = dict(values)
+    model_name = values.pop("model", ModelSettings.name)
+    grouped: dict[str, dict] = {name: {} for name in GROUPS}
+    for name, group in GROUPS.items():
+        for entry in fields(group):
+            if entry.name in values:
+                grouped[name][entry.name] = values.pop(entry.name)
+    try:
+        groups = {name: GROUPS[name](**grouped[name]) for name in GROUPS}
+    except TypeError as error:  # e.g. a string where a number belongs, from Python
+        raise SettingsError(str(error)) from None
+    return groups, model_name, values
+
+
+def flat_setting_names() -> list[str]:
+    """Every flat name ``settings_for`` places in a group; ``model`` names the model."""
+    return ["model", *(f.name for group in GROUPS.values() for f in fields(group))]
+
+
+def setting_default(name: str) -> Any:
+    """The default of a flat setting, for help texts (so no help restates a default by hand)."""
+    if name == "model":
+        return ModelSettings.name
+    for group in GROUPS.values():
+        for entry in fields(group):
+            if entry.name == name:
+                return entry.default if entry.default is not MISSING else entry.default_factory()
+    raise KeyError(name)
+
+

@@ -1,7 +1,7 @@
 """Train and evaluate a graph model on landmark CSVs with leakage-free, subject-grouped cross-validation.
 
     python -m experiments.train_graph --landmarks LANDMARKS_DIR [--labels labels.csv] --out RUN_DIR
-        [--preset ridouan2025|agam2026] [--model stgcn-lstm] [--folds 5] [--epochs 150] [--seed 0] ...
+        [--preset ridouan2025|agam2026] [--model NAME] [--folds K] [--epochs N] [--seed S] ...
 
 Every statistic is learned inside the training part of each fold: the validation split (by subject),
 standardisation, SMOTE and class weights. The run folder receives config.json, folds.csv (reuse it with
@@ -25,14 +25,19 @@ import sys
 from pathlib import Path
 
 import models
-from landmarks.labels import PRESETS as LABEL_PRESETS
+from landmarks.commands import run_command
+from landmarks.dataset.labels import PRESETS as LABEL_PRESETS
 
-from .cross_validation import cross_validate, results_table
-from .losses import WEIGHT_SCHEMES
+from .cross_validation import cross_validate
+from .graph_branch import PRESETS, settings_for
+from .losses import LOSSES, WEIGHT_SCHEMES
 from .protocol import read_folds
+from .reports import results_table
 from .resampling import METHODS
 from .run_folder import check_run_folder
-from .settings import NORMALIZATIONS, PRESETS, settings_for
+from .settings import LENGTH_MODES, NORMALIZATIONS, setting_default
+
+NOT_SETTINGS = ("landmarks", "labels", "preset", "folds_file", "out", "overwrite")
 
 
 def train_graph(
@@ -45,8 +50,9 @@ def train_graph(
     **options,
 ) -> dict:
     """Load the data set, run the cross-validation and write ``out``; returns metrics.json's content.
-    ``options`` are fields of ``GraphTrainingSettings`` (model, folds, epochs, resample, seed ...). A folder
-    ``out`` that already holds a run is refused, before any data is read, unless ``overwrite``."""
+    ``options`` are flat settings (model, folds, epochs, resample, seed ..., and the model's own options such
+    as head or graph; see ``experiments.graph_branch.settings_for``). Every value is checked, and a folder
+    ``out`` that already holds a run is refused unless ``overwrite``, before any data is read."""
     settings = settings_for(preset, **options)
     check_run_folder(out, overwrite)
     dataset = settings.load_dataset(landmarks, labels)
@@ -68,54 +74,64 @@ def _flag(value: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected yes or no, got {value!r}")
 
 
+def _default(name: str) -> str:
+    value = setting_default(name)
+    return f" (default {'yes' if value is True else 'no' if value is False else value})"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m experiments.train_graph",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+    def setting(group, flag: str, text: str, **kwargs) -> None:
+        """An option that sets the flat setting of the same name; its default is the settings' own."""
+        group.add_argument(flag, help=text + _default(flag[2:].replace("-", "_")), **kwargs)
+
     data = parser.add_argument_group("data")
     data.add_argument("--landmarks", required=True, help="folder of landmark CSVs (output of landmarks.extract)")
     data.add_argument("--labels", help="CSV with clip,label[,subject]; default: labels from a path component")
     data.add_argument("--ignore-unlabelled", action="store_true", default=None,
                       help="with --labels: train on the listed clips only, leaving out other CSVs (default: refuse)")
-    data.add_argument("--label-map", help=f"map path components to classes: {', '.join(LABEL_PRESETS)}")
-    data.add_argument("--label-component", type=int, help="path component holding the label (default 1)")
-    data.add_argument("--subject-component", type=int, help="path component holding the subject (default 0)")
-    data.add_argument("--length", type=int, help="frames per clip after resampling or padding (default 20)")
-    data.add_argument("--length-mode", choices=("resample", "pad"), help="how clips reach --length")
-    data.add_argument("--normalize", choices=NORMALIZATIONS, help="per-frame shape normalisation (default eyes)")
-    data.add_argument("--velocity", type=_flag, help="add dx, dy channels (yes/no)")
-    data.add_argument("--min-valid", type=float, help="exclude clips with a smaller share of tracked frames")
-    model = parser.add_argument_group("model")
-    model.add_argument("--model", choices=[m for m in models.available_models()], help="default stgcn-lstm")
-    model.add_argument("--head", choices=models.available_heads(), help="sequence head of stgcn-lstm")
+    setting(data, "--label-map", f"map path components to classes: stimulus, {', '.join(LABEL_PRESETS)}")
+    setting(data, "--label-component", "path component holding the label", type=int)
+    setting(data, "--subject-component", "path component holding the subject", type=int)
+    setting(data, "--length", "frames per clip after resampling or padding", type=int)
+    setting(data, "--length-mode", "how clips reach --length", choices=LENGTH_MODES)
+    setting(data, "--normalize", "per-frame shape normalisation", choices=NORMALIZATIONS)
+    setting(data, "--velocity", "add dx, dy channels (yes/no)", type=_flag)
+    setting(data, "--min-valid", "exclude clips with a smaller share of tracked frames", type=float)
+    model = parser.add_argument_group("model (--head, --head-sizes, --graph and --implementation are options of the "
+                                      "model's class; a model that does not take one refuses it)")
+    setting(model, "--model", "; ".join(f"{name}: {text}" for name, text in models.available_models().items()),
+            choices=list(models.available_models()), metavar="NAME")
+    model.add_argument("--head", choices=models.available_heads(), help="sequence head (stgcn-lstm)")
     model.add_argument("--head-sizes", type=int, nargs="+", metavar="UNITS",
                        help="LSTM widths of the head: one per layer of stacked (ridouan2025: 15 20), else one")
-    model.add_argument("--graph", help="facial graph name (default anatomical)")
-    model.add_argument("--implementation", choices=models.IMPLEMENTATIONS, help="graph convolution (default dense)")
+    model.add_argument("--graph", help="facial graph name (graphs.available_graphs())")
+    model.add_argument("--implementation", choices=models.IMPLEMENTATIONS, help="graph convolution (stgcn models)")
     protocol = parser.add_argument_group("protocol")
     protocol.add_argument("--preset", choices=list(PRESETS), help="the papers' settings, see above")
-    protocol.add_argument("--folds", type=int, help="subject-grouped folds (default 5)")
+    setting(protocol, "--folds", "subject-grouped folds", type=int)
     protocol.add_argument("--folds-file", help="reuse the split of an earlier run's folds.csv")
-    protocol.add_argument("--validation-share", type=float, help="share of training subjects for validation")
-    protocol.add_argument("--resample", choices=METHODS, help="oversampling of training parts (default smote)")
-    protocol.add_argument("--class-weights", choices=WEIGHT_SCHEMES, help="loss weights per class (default none)")
-    protocol.add_argument("--loss", choices=("ce", "focal"), help="cross-entropy or focal loss (default ce)")
-    protocol.add_argument("--focal-alpha", type=float)
-    protocol.add_argument("--focal-gamma", type=float)
+    setting(protocol, "--validation-share", "share of training subjects for validation", type=float)
+    setting(protocol, "--resample", "oversampling of training parts", choices=METHODS)
+    setting(protocol, "--class-weights", "loss weights per class", choices=WEIGHT_SCHEMES)
+    setting(protocol, "--loss", "cross-entropy or focal loss", choices=LOSSES)
+    setting(protocol, "--focal-alpha", "focal loss alpha", type=float)
+    setting(protocol, "--focal-gamma", "focal loss gamma", type=float)
     training = parser.add_argument_group("training")
-    training.add_argument("--epochs", type=int, help="default 150")
-    training.add_argument("--batch-size", type=int, help="default 10")
-    training.add_argument("--lr", type=float, help="initial learning rate (default 1e-4)")
-    training.add_argument("--decay-rate", type=float, help="learning rate x this every --decay-steps steps")
-    training.add_argument("--decay-steps", type=int)
-    training.add_argument("--patience", type=int, help="early stopping after N epochs without progress; 0 = off")
-    training.add_argument("--augment", type=_flag, help="random rotation, scale, shift, mirror, time warps (yes/no)")
-    training.add_argument("--seed", type=int, default=0,
-                          help="same seed, same --jobs, same machine: same metrics.json")
-    training.add_argument("--jobs", type=int,
-                          help="folds trained at once in worker processes sharing the cores (default 1)")
+    setting(training, "--epochs", "epochs per fold", type=int)
+    setting(training, "--batch-size", "clips per optimiser step", type=int)
+    setting(training, "--lr", "initial learning rate of Adam", type=float)
+    setting(training, "--decay-rate", "learning rate x this every --decay-steps steps", type=float)
+    setting(training, "--decay-steps", "optimiser steps per learning-rate decay", type=int)
+    setting(training, "--patience", "early stopping after N epochs without progress; 0 = off", type=int)
+    setting(training, "--augment", "random rotation, scale, shift, mirror, time warps (yes/no)", type=_flag)
+    setting(training, "--seed", "same seed, same --jobs, same machine: same metrics.json", type=int)
+    setting(training, "--jobs", "folds trained at once in worker processes sharing the cores", type=int)
     parser.add_argument("--out", required=True, help="run folder to write")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the run an --out folder already holds (its run files only)")
@@ -124,17 +140,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    not_settings = ("landmarks", "labels", "preset", "folds_file", "out", "overwrite")
-    options = {k: v for k, v in vars(args).items() if k not in not_settings}
-    try:
+    options = {k: v for k, v in vars(args).items() if k not in NOT_SETTINGS}
+
+    def run() -> int:
         metrics = train_graph(args.landmarks, args.out, args.labels, args.preset, args.folds_file, args.overwrite,
                               **options)
-    except (FileNotFoundError, FileExistsError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(results_table(metrics))
-    print(f"results in {args.out}")
-    return 0
+        print(results_table(metrics))
+        print(f"results in {args.out}")
+        return 0
+
+    return run_command(run)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
-"""Fitting one model on one training part: mini-batches, Adam with exponential learning-rate decay,
-on-the-fly augmentation, and model selection on a validation part (best validation loss, with optional
-early stopping)."""
+"""Fitting one network on one training part: Adam with exponential learning-rate decay, model selection on a
+validation part (best validation loss, with optional early stopping), and the mini-batches it is given.
+
+``fit`` knows nothing of landmarks or pixels: a branch hands it an epoch source (anything that yields
+(inputs, targets) tensor batches each time it is iterated) and the validation tensors. ``ArrayBatches``
+is the source for data held in memory as numpy arrays.
+"""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,10 +36,52 @@ class FitHistory:
     best_epoch: int = 0
     optimiser_steps: int = 0
 
+    def curves(self) -> dict:
+        """What history.json keeps of a fold."""
+        return {"train_loss": self.train_loss, "val_loss": self.val_loss, "val_accuracy": self.val_accuracy,
+                "best_epoch": self.best_epoch}
 
-def to_model_layout(X: np.ndarray) -> torch.Tensor:
-    """(N, T, V, C) arrays, as data sets hold them, to the models' (N, C, T, V) tensors."""
-    return torch.as_tensor(np.ascontiguousarray(np.transpose(X, (0, 3, 1, 2))), dtype=torch.float32)
+
+class ArrayBatches:
+    """Mini-batches of a training part held in memory: shuffled afresh every epoch, each clip passed
+    through ``transform`` (augmentation, with this source's own random generator) every epoch when one is
+    given, then ``prepare`` (for instance standardisation) and ``to_tensor`` (the model's layout).
+
+    A last batch of a single clip is skipped: batch normalisation cannot learn from one sample.
+    """
+
+    def __init__(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        seed: int,
+        to_tensor: Callable[[np.ndarray], torch.Tensor],
+        prepare: Callable[[np.ndarray], np.ndarray] | None = None,
+        transform: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
+    ) -> None:
+        self.X, self.batch_size, self.transform = X, batch_size, transform
+        self.prepare = prepare or (lambda values: values)
+        self.to_tensor = to_tensor
+        self.y = torch.as_tensor(y, dtype=torch.long)
+        self.generator = torch.Generator().manual_seed(seed)
+        self.rng = np.random.default_rng(seed)
+        self.fixed = None if transform is not None else to_tensor(self.prepare(X))
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        if self.fixed is None:
+            epoch = self.to_tensor(self.prepare(np.stack([self.transform(clip, self.rng) for clip in self.X])))
+        else:
+            epoch = self.fixed
+        order = torch.randperm(len(epoch), generator=self.generator)
+        for first in range(0, len(order), self.batch_size):
+            batch = order[first : first + self.batch_size]
+            if len(batch) < 2 and len(order) > 1:
+                continue
+            yield epoch[batch], self.y[batch]
 
 
 @torch.no_grad()
@@ -58,32 +104,21 @@ def _evaluate(model: nn.Module, loss_fn: nn.Module, X: torch.Tensor, y: torch.Te
 
 def fit(
     model: nn.Module,
-    train: tuple[np.ndarray, np.ndarray],
-    validation: tuple[np.ndarray, np.ndarray],
+    batches: Iterable[tuple[torch.Tensor, torch.Tensor]],
+    validation: tuple[torch.Tensor, torch.Tensor],
     loss_fn: nn.Module,
     settings: FitSettings,
-    seed: int,
-    transform: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None,
-    prepare: Callable[[np.ndarray], np.ndarray] | None = None,
     description: str = "epochs",
     on_epoch: Callable[[int], None] | None = None,
     progress_bar: bool = True,
 ) -> FitHistory:
     """Train ``model`` in place and leave it holding the weights of its best validation epoch.
 
-    ``train`` and ``validation`` are (X, y) with X (N, T, V, C). ``transform`` (augmentation) is applied to
-    the training clips afresh every epoch; ``prepare`` (standardisation fit on the training part) to every
-    array before it enters the model. ``on_epoch`` is called with the number of each finished epoch (progress
-    reporting from worker processes, which draw no bar of their own: ``progress_bar=False``).
+    Every pass over ``batches`` is one epoch; ``validation`` is (inputs, targets) in the model's own
+    layout, scored after every epoch. ``on_epoch`` is called with the number of each finished epoch
+    (progress from worker processes, which draw no bar of their own: ``progress_bar=False``).
     """
-    prepare = prepare or (lambda X: X)
-    generator = torch.Generator().manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    X_train, y_train = train
-    y_train_t = torch.as_tensor(y_train, dtype=torch.long)
-    X_val = to_model_layout(prepare(validation[0]))
-    y_val = torch.as_tensor(validation[1], dtype=torch.long)
-    fixed_train = None if transform is not None else to_model_layout(prepare(X_train))
+    X_val, y_val = validation
     # The fused kernel updates every parameter in one call: the same Adam, about 15% less time per step here.
     optimiser = torch.optim.Adam(model.parameters(), lr=settings.lr, fused=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(
@@ -92,26 +127,19 @@ def fit(
     history, best_state, best_loss, stale = FitHistory(), None, float("inf"), 0
     bar = tqdm(range(settings.epochs), desc=description, leave=False, unit="epoch", disable=not progress_bar)
     for epoch in bar:
-        if fixed_train is None:
-            X_epoch = to_model_layout(prepare(np.stack([transform(clip, rng) for clip in X_train])))
-        else:
-            X_epoch = fixed_train
         model.train()
-        order = torch.randperm(len(X_epoch), generator=generator)
-        total = 0.0
-        for first in range(0, len(order), settings.batch_size):
-            batch = order[first : first + settings.batch_size]
-            if len(batch) < 2 and len(order) > 1:  # batch norm cannot learn from a single clip
-                continue
+        total, seen = 0.0, 0
+        for inputs, targets in batches:
             optimiser.zero_grad()
-            loss = loss_fn(model(X_epoch[batch]), y_train_t[batch])
+            loss = loss_fn(model(inputs), targets)
             loss.backward()
             optimiser.step()
             schedule.step()
             history.optimiser_steps += 1
-            total += loss.item() * len(batch)
+            total += loss.item() * len(targets)
+            seen += len(targets)
         val_loss, val_accuracy = _evaluate(model, loss_fn, X_val, y_val)
-        history.train_loss.append(total / len(order))
+        history.train_loss.append(total / max(seen, 1))
         history.val_loss.append(val_loss)
         history.val_accuracy.append(val_accuracy)
         bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}", val=f"{val_loss:.3f}", acc=f"{val_accuracy:.2f}")

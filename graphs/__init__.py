@@ -6,7 +6,8 @@
 2
 """
 
-from .layout import MEAN_SHAPE, N_POINTS, NOSE_TIP, REGIONS, mean_shape, mirror_permutation, region_of, side_of
+from landmarks.layout import MEAN_SHAPE, N_POINTS, NOSE_TIP, REGIONS, mean_shape, mirror_permutation, region_of, side_of
+
 from .matrices import adjacency, edge_index, hop_distances, normalize, spatial_partitions
 from .named import available_graphs, delaunay_edges, facial_graph, graph_from_edges
 from .plotting import plot

@@ -6,7 +6,7 @@ import networkx as nx
 import numpy as np
 import torch
 
-from .layout import N_POINTS, NOSE_TIP
+from landmarks.layout import N_POINTS, NOSE_TIP
 
 NORMALIZATIONS = ("none", "symmetric", "row", "column")
 

@@ -6,8 +6,9 @@ from collections.abc import Callable, Iterable
 
 import networkx as nx
 import numpy as np
+from scipy.spatial import Delaunay
 
-from .layout import MEAN_SHAPE, N_POINTS, region_of, side_of
+from landmarks.layout import MEAN_SHAPE, N_POINTS, region_of, side_of
 
 
 def _chain(points: Iterable[int], closed: bool = False) -> list[tuple[int, int]]:
@@ -46,8 +47,6 @@ def anatomical_edges() -> list[tuple[int, int]]:
 
 def delaunay_edges(shape: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Edges of the Delaunay triangulation of a shape (the average face when none is given)."""
-    from scipy.spatial import Delaunay
-
     shape = MEAN_SHAPE if shape is None else np.asarray(shape, dtype=float)
     if shape.shape != (N_POINTS, 2) or not np.isfinite(shape).all():
         raise ValueError(f"Delaunay needs a finite (68, 2) shape, got {shape.shape}")

@@ -14,7 +14,7 @@ import networkx as nx
 import numpy as np
 from matplotlib.figure import Figure
 
-from .layout import MEAN_SHAPE, N_POINTS, REGIONS
+from landmarks.layout import MEAN_SHAPE, N_POINTS, REGIONS
 
 REGION_COLOURS = {"jaw": "#7f7f7f", "brow": "#8c564b", "nose": "#2ca02c", "eye": "#1f77b4", "mouth": "#d62728"}
 

@@ -8,7 +8,9 @@ import sys
 import networkx as nx
 import numpy as np
 
-from .layout import LEFT_EYE_OUTER, MEAN_SHAPE, RIGHT_EYE_OUTER, mirror_permutation
+from landmarks.commands import run_command
+from landmarks.layout import MEAN_SHAPE, eye_distance, mirror_permutation
+
 from .named import available_graphs, facial_graph
 from .plotting import plot
 
@@ -19,7 +21,7 @@ def graph_report(graph: nx.Graph) -> dict:
     perm = mirror_permutation()
     edges = {frozenset(e) for e in graph.edges()}
     mirrored = {frozenset((int(perm[i]), int(perm[j]))) for i, j in graph.edges()}
-    eye = np.linalg.norm(MEAN_SHAPE[RIGHT_EYE_OUTER] - MEAN_SHAPE[LEFT_EYE_OUTER])
+    eye = float(eye_distance(MEAN_SHAPE))
     lengths = {(i, j): float(np.linalg.norm(MEAN_SHAPE[i] - MEAN_SHAPE[j]) / eye) for i, j in graph.edges()}
     longest = max(lengths, key=lengths.get)
     return {
@@ -45,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="graph.png", help="PNG to write (default %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="accepted for uniformity; nothing here is random")
     args = parser.parse_args(argv)
+    return run_command(lambda: _show(args))
+
+
+def _show(args: argparse.Namespace) -> int:
     graph = facial_graph(args.name)
     report = graph_report(graph)
     print(f"graph {report['name']}: {report['nodes']} nodes, {report['edges']} edges")
@@ -56,8 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         plot(graph, path=args.out)
     except OSError as exc:
-        print(f"error: cannot write {args.out}: {exc}", file=sys.stderr)
-        return 1
+        raise OSError(f"cannot write the plot {args.out}: {exc.strerror or exc}") from exc
     print(f"plot written to {args.out}")
     return 0
 

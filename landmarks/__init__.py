@@ -1,7 +1,12 @@
-"""Landmark extraction and reading: face clips in, 68-point landmark sequences out.
+"""Facial landmarks: the 68-point face layout, extraction from clips, data sets of landmark sequences, and
+synthetic data with known labels.
 
-``python -m landmarks.extract INPUT OUTPUT`` runs the extraction stage; the same work is available as
-:func:`extract_landmarks` (a data set) and :func:`extract_clip` (one clip).
+- ``landmarks.layout``: the 68-point scheme (regions, eye and nose indices, mirror map, average face).
+- ``landmarks.extraction``: clips in, landmark CSVs out (``python -m landmarks.extract INPUT OUTPUT``,
+  :func:`extract_landmarks` for a data set, :func:`extract_clip` for one clip).
+- ``landmarks.dataset``: reading CSVs (ours, OpenFace 2, py-feat), labels, gap filling, normalisation,
+  augmentation, and :func:`load_dataset`, which assembles a labelled data set.
+- ``landmarks.synthetic``: landmark clips and photo animations with pain action units over time.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -11,40 +16,56 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+source"
 
-from .augment import Augmenter, mirror
-from .clips import Clip, find_clips
-from .datasets import DatasetError, LandmarkDataset, load_dataset
-from .frames import ClipReadError
-from .model_files import predictor_path
-from .normalize import ShapeNormalizer, Standardizer
-from .pipeline import ExtractionSettings, extract_clip, extract_landmarks
-from .reading import LandmarkFileError, read_landmarks, read_table
-from .schema import CSV_COLUMNS, N_POINTS
-from .synthetic import synthetic_sequences, write_synthetic_dataset
-from .tracker import FaceTracker, TrackerSettings
+from .dataset import (
+    Augmenter,
+    DatasetError,
+    LandmarkDataset,
+    LandmarkFileError,
+    ShapeNormalizer,
+    Standardizer,
+    load_dataset,
+    mirror,
+    read_landmarks,
+    read_table,
+)
+from .extraction import (
+    Clip,
+    ClipReadError,
+    ExtractionSettings,
+    FaceTracker,
+    TrackerSettings,
+    extract_clip,
+    extract_landmarks,
+    find_clips,
+    predictor_path,
+)
+from .layout import N_POINTS
+from .schema import CSV_COLUMNS
+from .synthetic import animate_photo, synthetic_sequences, write_synthetic_dataset
 
 __all__ = [
     "Augmenter",
-    "DatasetError",
-    "LandmarkDataset",
-    "ShapeNormalizer",
-    "Standardizer",
-    "load_dataset",
-    "mirror",
-    "synthetic_sequences",
-    "write_synthetic_dataset",
     "CSV_COLUMNS",
-    "N_POINTS",
     "Clip",
     "ClipReadError",
+    "DatasetError",
     "ExtractionSettings",
     "FaceTracker",
+    "LandmarkDataset",
     "LandmarkFileError",
+    "N_POINTS",
+    "ShapeNormalizer",
+    "Standardizer",
     "TrackerSettings",
+    "animate_photo",
     "extract_clip",
     "extract_landmarks",
     "find_clips",
+    "load_dataset",
+    "mirror",
     "predictor_path",
     "read_landmarks",
     "read_table",
+    "synthetic_sequences",
+    "write_synthetic_dataset",
 ]

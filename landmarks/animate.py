@@ -1,157 +1,29 @@
-"""Real-looking clips from one real photo: pain action units animated on the photo's own face.
-
-The photo's 68 landmarks are detected once; each frame moves them by the same action-unit
-displacements the synthetic generator uses (phasic / tonic / neutral time courses, a per-subject face
-shape change), renders the photo with a piecewise-affine warp that carries every triangle of the
-landmark mesh onto its moved position (the frame border stays put), and adds head motion. The moved
-landmarks are written beside the frames as ground truth, so extraction can be checked against them.
-"""
+"""Command line: ``python -m landmarks.animate OUTPUT`` animates one real face photo into PEMF-shaped clips."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+import argparse
+import sys
 
 import cv2
-import numpy as np
-import pandas as pd
-from scipy.interpolate import LinearNDInterpolator
 
-from .normalize import eye_distance
-from .pipeline import write_table_atomic
-from .synthetic import CLASSES, action_units, clip_table, pain_expression, temporal_profile
-from .tracker import FaceTracker
-
-GRID_STEP = 4  # the warp is computed on a grid this coarse and interpolated up (it is piecewise linear)
+from .commands import run_command
+from .synthesize import parse_counts
+from .synthetic import CLASSES, animate_photo
 
 
-def astronaut() -> np.ndarray:
-    """scikit-image's public-domain astronaut photo (BGR)."""
-    from skimage import data
-
-    return np.ascontiguousarray(data.astronaut()[:, :, ::-1])
-
-
-def _close_up(photo: np.ndarray, size: tuple[int, int], tracker: FaceTracker) -> np.ndarray:
-    """A PEMF-like close-up: the photo's face centred, brows to chin filling 55% of the frame height."""
-    found = tracker.process(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))
-    if found is None:
-        raise ValueError("no face found in the photo to animate; use a photo with one clear frontal face")
-    points = found.points
-    scale = 0.55 * size[1] / float(np.ptp(points[:, 1]))
-    centre = points.mean(axis=0)
-    matrix = np.array([[scale, 0.0, size[0] / 2.0 - scale * centre[0]],
-                       [0.0, scale, size[1] / 2.0 - scale * centre[1]]])
-    return cv2.warpAffine(photo, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT)
+def frame_size(text: str) -> tuple[int, int]:
+    """WIDTHxHEIGHT, e.g. 1920x1080."""
+    try:
+        width, height = (int(value) for value in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"frame size {text!r} is not WIDTHxHEIGHT, e.g. 1920x1080") from None
+    if width < 64 or height < 64:
+        raise argparse.ArgumentTypeError(f"frame size {text!r} is too small for a face; use at least 64x64")
+    return width, height
 
 
-def _anchors(size: tuple[int, int], per_side: int = 6) -> np.ndarray:
-    width, height = size
-    xs, ys = np.linspace(0, width - 1, per_side), np.linspace(0, height - 1, per_side)
-    border = [(x, 0) for x in xs] + [(x, height - 1) for x in xs] + [(0, y) for y in ys[1:-1]]
-    border += [(width - 1, y) for y in ys[1:-1]]
-    return np.array(border, dtype=float)
-
-
-def _face_ring(points: np.ndarray, factor: float = 1.6, count: int = 16) -> np.ndarray:
-    """Fixed points on an ellipse around the face, so the warp stays local to the face."""
-    centre = points.mean(axis=0)
-    radius = (points.max(axis=0) - points.min(axis=0)) / 2.0 * factor
-    angles = np.linspace(0, 2 * np.pi, count, endpoint=False)
-    return centre + np.stack([np.cos(angles), np.sin(angles)], axis=1) * radius
-
-
-def warp_to(image: np.ndarray, source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Piecewise-affine warp moving ``source`` points (N, 2) onto ``target``; the mesh is the Delaunay
-    triangulation of the targets, and pixels outside it keep their place."""
-    height, width = image.shape[:2]
-    grid_x = np.arange(0, width + GRID_STEP, GRID_STEP, dtype=float)
-    grid_y = np.arange(0, height + GRID_STEP, GRID_STEP, dtype=float)
-    gx, gy = np.meshgrid(grid_x, grid_y)
-    back = LinearNDInterpolator(target, source)(np.column_stack([gx.ravel(), gy.ravel()]))
-    back = back.reshape(len(grid_y), len(grid_x), 2)
-    identity = np.stack([gx, gy], axis=-1)
-    back = np.where(np.isnan(back), identity, back).astype(np.float32)
-    map_x = cv2.resize(back[..., 0], None, fx=GRID_STEP, fy=GRID_STEP, interpolation=cv2.INTER_LINEAR)
-    map_y = cv2.resize(back[..., 1], None, fx=GRID_STEP, fy=GRID_STEP, interpolation=cv2.INTER_LINEAR)
-    return cv2.remap(image, map_x[:height, :width], map_y[:height, :width], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REFLECT)
-
-
-def _to_face_frame(displacement: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Displacements in eye-corner units of an upright face -> pixels of this face (its size and roll)."""
-    delta = points[45] - points[36]
-    roll = np.arctan2(delta[1], delta[0])
-    rotation = np.array([[np.cos(roll), -np.sin(roll)], [np.sin(roll), np.cos(roll)]])
-    return displacement @ rotation.T * float(eye_distance(points))
-
-
-def animate_photo(
-    output: str | os.PathLike,
-    photo: np.ndarray | None = None,
-    subjects: int = 2,
-    clips_per_class: dict[str, int] | None = None,
-    frames: int = 20,
-    size: tuple[int, int] = (1920, 1080),
-    seed: int = 0,
-    truth_dir: str | os.PathLike | None = None,
-) -> pd.DataFrame:
-    """Write PEMF-shaped frame folders ``<output>/<subject>/<class>/<clip>/frame_<n>.png`` animated from
-    one photo (the astronaut by default), ``labels.csv`` in ``output``, and ground-truth landmark CSVs
-    under ``truth_dir`` (default ``<output>_truth``). Returns the labels table."""
-    output = Path(output)
-    truth = Path(truth_dir) if truth_dir is not None else output.with_name(output.name + "_truth")
-    tracker = FaceTracker()
-    canvas = _close_up(astronaut() if photo is None else photo, size, tracker)
-    tracker.reset()
-    base = tracker.process(cv2.cvtColor(canvas, cv2.COLOR_BGR2GRAY)).points
-    fixed = np.vstack([_anchors(size), _face_ring(base)])
-    counts = clips_per_class or {name: 2 for name in CLASSES}
-    rng = np.random.default_rng(seed)
-    units, pain = action_units(), pain_expression()
-    from graphs.layout import MEAN_SHAPE
-
-    rows = []
-    for s in range(subjects):
-        subject = f"S{s + 1:02d}"
-        widths = 1.0 + rng.normal(0.0, 0.03, 2)  # a smooth per-subject change of face proportions
-        shape_change = _to_face_frame(MEAN_SHAPE * widths - MEAN_SHAPE, base)
-        for label, count in counts.items():
-            for c in range(count):
-                clip = f"{subject}/{label}/clip{c + 1:02d}"
-                folder = output / clip
-                folder.mkdir(parents=True, exist_ok=True)
-                intensity = temporal_profile(label, frames, rng) * rng.uniform(0.7, 1.0)
-                blink = np.zeros(frames)
-                if rng.random() < 0.5:
-                    start = int(rng.integers(frames - 1))
-                    blink[start : start + 2] = (0.9, 0.4)[: len(blink[start : start + 2])]
-                roll = np.cumsum(rng.normal(0, 0.6, frames))
-                shift = np.cumsum(rng.normal(0, 0.004 * size[1], (frames, 2)), axis=0)
-                scale = 1.0 + np.cumsum(rng.normal(0, 0.004, frames))
-                truths = []
-                for t in range(frames):
-                    moved_units = intensity[t] * pain + blink[t] * units["blink"]
-                    target = base + shape_change + _to_face_frame(moved_units, base)
-                    frame = warp_to(canvas, np.vstack([base, fixed]), np.vstack([target, fixed]))
-                    motion = cv2.getRotationMatrix2D(tuple(base.mean(axis=0)), float(roll[t]), float(scale[t]))
-                    motion[:, 2] += shift[t]
-                    frame = cv2.warpAffine(frame, motion, size, borderMode=cv2.BORDER_REFLECT)
-                    truths.append(target @ motion[:, :2].T + motion[:, 2])
-                    cv2.imwrite(str(folder / f"frame_{t + 1}.png"), frame)
-                write_table_atomic(clip_table(np.stack(truths), np.ones(frames, bool)), truth / f"{clip}.csv")
-                rows.append((clip, label, subject))
-    labels = pd.DataFrame(rows, columns=["clip", "label", "subject"])
-    write_table_atomic(labels, output / "labels.csv")
-    return labels
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import sys
-
-    from .synthesize import parse_counts
-
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m landmarks.animate",
         description="Animate one real face photo (scikit-image's astronaut by default) into PEMF-shaped "
@@ -164,23 +36,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counts", type=parse_counts, default={name: 2 for name in CLASSES},
                         help="clips per subject and class, e.g. neutral=2,phasic=2,tonic=2")
     parser.add_argument("--frames", type=int, default=20)
-    parser.add_argument("--size", default="1920x1080", help="frame size WIDTHxHEIGHT (default %(default)s)")
+    parser.add_argument("--size", type=frame_size, default="1920x1080", help="frame size WIDTHxHEIGHT (%(default)s)")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    try:
-        width, height = (int(v) for v in args.size.lower().split("x"))
-        photo = None
-        if args.photo:
-            photo = cv2.imread(args.photo)
-            if photo is None:
-                raise ValueError(f"cannot read photo {args.photo}")
-        labels = animate_photo(args.output, photo, args.subjects, args.counts, args.frames, (width, height), args.seed)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    return parser
+
+
+def _animate(args: argparse.Namespace) -> int:
+    photo = None
+    if args.photo:
+        photo = cv2.imread(args.photo)
+        if photo is None:
+            raise FileNotFoundError(f"cannot read photo {args.photo}: give an image file OpenCV can decode")
+    labels = animate_photo(args.output, photo, args.subjects, args.counts, args.frames, args.size, args.seed)
     print(f"{len(labels)} clips x {args.frames} frames -> {args.output}")
     return 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_command(lambda: _animate(args))
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -6,9 +6,9 @@ import argparse
 import os
 import sys
 
-from .pipeline import ExtractionSettings, extract_landmarks
+from .commands import UsageError, run_command
+from .extraction import ExtractionSettings, TrackerSettings, extract_landmarks
 from .schema import STATUS_OK
-from .tracker import TrackerSettings
 
 DESCRIPTION = """\
 Extract 68 dlib landmarks per frame from every clip under INPUT into OpenFace-compatible CSVs.
@@ -55,26 +55,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    command = ["python", "-m", "landmarks.extract", *(sys.argv[1:] if argv is None else argv)]
+    return run_command(lambda: _extract(args, command))
+
+
+def _extract(args: argparse.Namespace, command: list[str]) -> int:
     if args.workers < 1 or args.verify_every < 1 or args.fps <= 0 or args.min_face < 0:
-        print("error: --workers and --verify-every must be >= 1, --fps > 0 and --min-face >= 0", file=sys.stderr)
-        return 2
+        raise UsageError("--workers and --verify-every must be >= 1, --fps > 0 and --min-face >= 0")
     settings = ExtractionSettings(
         fps=args.fps,
         tracker=TrackerSettings(min_face=args.min_face, verify_every=args.verify_every, predictor=args.predictor),
     )
-    try:
-        manifest = extract_landmarks(
-            args.input,
-            args.output,
-            settings=settings,
-            workers=args.workers,
-            overwrite=args.overwrite,
-            progress=not args.quiet,
-            record_extra={"seed": args.seed, "argv": sys.argv[1:] if argv is None else argv},
-        )
-    except (FileNotFoundError, PermissionError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    manifest = extract_landmarks(
+        args.input,
+        args.output,
+        settings=settings,
+        workers=args.workers,
+        overwrite=args.overwrite,
+        progress=not args.quiet,
+        record_extra={"seed": args.seed, "command": command},
+    )
     counts = manifest["status"].value_counts().to_dict()
     summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
     print(f"{len(manifest)} clip(s): {summary or 'none found'}; "

@@ -1,8 +1,15 @@
-"""The landmark CSV schema shared by extraction and reading: OpenFace-compatible column names."""
+"""The landmark CSV schema shared by extraction, reading and the synthetic generators: OpenFace-compatible
+column names, the manifest's columns and statuses, and the atomic write every CSV goes through."""
 
 from __future__ import annotations
 
-N_POINTS = 68
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from .layout import N_POINTS
+
 X_COLUMNS = [f"x_{i}" for i in range(N_POINTS)]
 Y_COLUMNS = [f"y_{i}" for i in range(N_POINTS)]
 META_COLUMNS = ["frame", "face_id", "timestamp", "confidence", "success"]
@@ -18,3 +25,15 @@ STATUS_OK = "ok"
 STATUS_NO_FACE = "no_face"
 STATUS_EMPTY = "empty"
 STATUS_FAILED = "failed"
+
+
+def write_table_atomic(table: pd.DataFrame, destination: Path) -> None:
+    """Write a CSV under a temporary name and rename it, so a killed run never leaves a truncated CSV."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    temporary = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
+    try:
+        table.to_csv(temporary, index=False, float_format="%.3f")
+        os.replace(temporary, destination)
+    finally:
+        if temporary.exists():
+            temporary.unlink()

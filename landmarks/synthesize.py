@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .commands import run_command
 from .synthetic import CLASSES, SyntheticSettings, write_synthetic_dataset
 
 
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drop-rate", type=float, default=0.05, help="share of frames without a face")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    return run_command(lambda: _synthesize(args))
+
+
+def _synthesize(args: argparse.Namespace) -> int:
     settings = SyntheticSettings(frames=args.frames, drop_rate=args.drop_rate)
     labels = write_synthetic_dataset(args.output, args.subjects, args.counts, settings, args.seed)
     counts = labels["label"].value_counts().to_dict()

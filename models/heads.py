@@ -116,3 +116,20 @@ def create_head(name: str, in_features: int, num_classes: int, **options) -> nn.
         return HEADS[name](in_features, num_classes, **options)
     except TypeError as error:
         raise TypeError(f"sequence head {name!r}: {error}") from None
+
+
+def head_widths(head: str, sizes: Sequence[int] | None) -> dict:
+    """The keyword that sets a head's LSTM widths: every width for ``stacked``, exactly one otherwise."""
+    if sizes is None:
+        return {}
+    sizes = tuple(int(size) for size in sizes)
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"head_sizes must be positive LSTM widths, got {sizes}")
+    if head == "stacked":
+        return {"hidden_sizes": sizes}
+    if len(sizes) != 1:
+        raise ValueError(
+            f"head {head!r} has one LSTM layer: give head_sizes (--head-sizes) one width, not {sizes} "
+            f"(a preset's stacked widths do not apply to it)"
+        )
+    return {"hidden_size": sizes[0]}

@@ -123,7 +123,7 @@ class ReferenceSTGCN(nn.Module):
         channels: int = 8,
         blocks: int = 3,
         temporal_kernels: Sequence[int] = (9, 15, 20),
-        lstm_sizes: Sequence[int] = (15, 20),
+        head_sizes: Sequence[int] = (15, 20),
         state_size: int = 8,
         dropout: float = 0.25,
     ) -> None:
@@ -137,7 +137,7 @@ class ReferenceSTGCN(nn.Module):
         self.blocks = nn.Sequential(*layers)
         self.nodes = graphs.N_POINTS
         self.in_channels = in_channels
-        self.head = StackedLSTMHead(width * self.nodes, num_classes, hidden_sizes=lstm_sizes, dropout=dropout)
+        self.head = StackedLSTMHead(width * self.nodes, num_classes, hidden_sizes=head_sizes, dropout=dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_input(x, self.in_channels, self.nodes)

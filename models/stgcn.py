@@ -17,7 +17,7 @@ from torch import nn
 import graphs
 
 from .graph_conv import SpatialGraphConv
-from .heads import create_head
+from .heads import create_head, head_widths
 
 YAN2018 = {
     "channels": (64, 64, 64, 64, 128, 128, 128, 256, 256, 256),
@@ -162,7 +162,9 @@ class STGCN(nn.Module):
 
 class STGCNLSTM(nn.Module):
     """ST-GCN blocks that keep every frame (no temporal stride), pooled over landmarks only; the resulting
-    per-frame features (N, T, F) go to a sequence head (stacked LSTM by default, as in Ridouan et al.)."""
+    per-frame features (N, T, F) go to a sequence head (stacked LSTM by default, as in Ridouan et al.):
+    ``head`` names it, ``head_sizes`` gives its LSTM widths (one per layer of ``stacked``, one otherwise) and
+    ``head_options`` any other keyword of the head's class."""
 
     def __init__(
         self,
@@ -176,13 +178,15 @@ class STGCNLSTM(nn.Module):
         center: int = graphs.NOSE_TIP,
         implementation: str = "dense",
         head: str = "stacked",
+        head_sizes: Sequence[int] | None = None,
         head_options: dict | None = None,
     ) -> None:
         super().__init__()
         self.backbone = STGCNBackbone(
             in_channels, graph, channels, None, temporal_kernel, dropout, edge_importance, center, implementation
         )
-        self.head = create_head(head, self.backbone.out_channels, num_classes, **(head_options or {}))
+        options = {**head_widths(head, head_sizes), **(head_options or {})}
+        self.head = create_head(head, self.backbone.out_channels, num_classes, **options)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         features = self.backbone(x).mean(dim=3)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from landmarks import find_clips
-from landmarks.clips import frame_files, natural_key
+from landmarks.extraction.clips import frame_files, natural_key
 
 
 def touch(path: Path, content: bytes = b"x") -> Path:

@@ -5,20 +5,19 @@ import pandas as pd
 import pytest
 
 import graphs
-from landmarks.augment import Augmenter, mirror, speed_change, temporal_crop
-from landmarks.datasets import DatasetError, load_dataset
-from landmarks.normalize import (
+from landmarks.dataset.augment import Augmenter, mirror, speed_change, temporal_crop
+from landmarks.dataset.assemble import DatasetError, load_dataset
+from landmarks.dataset.normalize import (
     ShapeNormalizer,
     Standardizer,
     add_velocity,
-    eye_distance,
-    eye_midpoint,
     fill_gaps,
     pad_or_crop,
     procrustes_align,
     resample_time,
 )
-from landmarks.pipeline import write_table_atomic
+from landmarks.layout import eye_distance, eye_midpoint
+from landmarks.schema import write_table_atomic
 from landmarks.synthetic import clip_table, synthetic_sequences, write_synthetic_dataset
 
 

@@ -5,8 +5,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from landmarks import FaceTracker, TrackerSettings
-from landmarks.frames import read_image_gray
-from landmarks.tracker import _iou
+from landmarks.extraction.frames import read_image_gray
+from landmarks.extraction.tracker import _iou
 
 
 def reference_faces(xml_path):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from landmarks import extract_clip, read_landmarks
-from landmarks.pipeline import write_table_atomic
+from landmarks.schema import write_table_atomic
 
 from .conftest import eye_corner_distance, place_on_canvas
 

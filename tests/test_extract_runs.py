@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from landmarks import extract_clip, extract_landmarks, read_landmarks
-from landmarks.frames import read_image_gray
+from landmarks.extraction.frames import read_image_gray
 
 from .conftest import REPO, place_on_canvas
 

@@ -25,8 +25,8 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from experiments.cross_validation import results_table
-from experiments.settings import build_model, settings_for
+from experiments.graph_branch import settings_for
+from experiments.reports import results_table
 from experiments.train_graph import train_graph
 from landmarks import write_synthetic_dataset
 
@@ -91,9 +91,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{TARGET_S:.0f} s need {TARGET_S / target_steps * 1000:.1f} ms per step")
     settings = settings_for("ridouan2025", model=args.model, batch_size=args.batch_size)
     torch.manual_seed(args.seed)
-    channels = 4 if settings.velocity else 2
-    model = build_model(settings, len(metrics["classes"]), channels)
-    step_flops = training_step_flops(model, args.batch_size, channels, settings.length)
+    channels = settings.data.channels
+    model = settings.build_model(len(metrics["classes"]))
+    step_flops = training_step_flops(model, args.batch_size, channels, settings.data.length)
     needed = step_flops * target_steps / TARGET_S / 1e9
     print(f"one step counts {step_flops / 1e9:.2f} GFLOP (matrix products and convolutions, forward and backward): "
           f"{TARGET_S:.0f} s needs {needed:.0f} GFLOP/s sustained, this run reached "

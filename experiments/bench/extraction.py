@@ -20,11 +20,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
-from landmarks import ExtractionSettings, TrackerSettings, extract_landmarks, read_landmarks
 from landmarks.clips import frame_files
 from landmarks.frames import read_image_gray
 from landmarks.model_files import predictor_path
+
+from landmarks import ExtractionSettings, TrackerSettings, extract_landmarks, read_landmarks
 
 SIZE = (1920, 1080)
 

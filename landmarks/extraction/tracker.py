@@ -16,8 +16,8 @@ import cv2
 import dlib
 import numpy as np
 
+from ..layout import N_POINTS
 from .model_files import predictor_path
-from .schema import N_POINTS
 
 HOG_WINDOW = 80  # dlib's frontal face detector finds faces of at least ~80 px
 ROI_FACE_SIZE = 90  # the followed face is rescaled to this size for confirmation

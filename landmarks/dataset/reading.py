@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .schema import N_POINTS, X_COLUMNS, Y_COLUMNS
+from ..layout import N_POINTS
+from ..schema import X_COLUMNS, Y_COLUMNS
 
 PYFEAT_BOX = ("FaceRectWidth", "FaceRectHeight")
 

@@ -11,23 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-RIGHT_EYE_OUTER, LEFT_EYE_OUTER, NOSE_TIP = 36, 45, 30
-
-
-def eye_midpoint(points: np.ndarray) -> np.ndarray:
-    """Midpoint of the outer eye corners, (..., 2)."""
-    return (points[..., RIGHT_EYE_OUTER, :] + points[..., LEFT_EYE_OUTER, :]) / 2.0
-
-
-def eye_distance(points: np.ndarray) -> np.ndarray:
-    """Outer eye-corner distance, (...)."""
-    return np.linalg.norm(points[..., LEFT_EYE_OUTER, :] - points[..., RIGHT_EYE_OUTER, :], axis=-1)
-
-
-def _rotate(points: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    cos, sin = np.cos(angle)[..., None], np.sin(angle)[..., None]
-    x, y = points[..., 0], points[..., 1]
-    return np.stack([cos * x - sin * y, sin * x + cos * y], axis=-1)
+from ..layout import MEAN_SHAPE, NOSE_TIP, eye_distance, eye_midpoint, eye_roll, rotate
 
 
 def procrustes_align(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -44,7 +28,7 @@ def procrustes_align(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
     norm = (src0**2).sum(axis=(-1, -2))
     scale = np.sqrt(a**2 + b**2) / np.where(norm > 0, norm, 1.0)
     angle = np.arctan2(b, a)
-    return _rotate(src0, angle) * scale[..., None, None] + ref_centre
+    return rotate(src0, angle) * scale[..., None, None] + ref_centre
 
 
 @dataclass(frozen=True)
@@ -67,14 +51,10 @@ class ShapeNormalizer:
     def __call__(self, points: np.ndarray) -> np.ndarray:
         points = np.asarray(points, dtype=float)
         if self.procrustes:
-            from graphs.layout import MEAN_SHAPE
-
             return procrustes_align(points, MEAN_SHAPE if self.reference is None else self.reference)
         if self.level:
-            delta = points[..., LEFT_EYE_OUTER, :] - points[..., RIGHT_EYE_OUTER, :]
-            roll = np.arctan2(delta[..., 1], delta[..., 0])
             pivot = eye_midpoint(points)[..., None, :]
-            points = _rotate(points - pivot, -roll) + pivot
+            points = rotate(points - pivot, -eye_roll(points)) + pivot
         if self.centre == "eyes":
             points = points - eye_midpoint(points)[..., None, :]
         elif self.centre == "nose":

@@ -9,15 +9,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .normalize import eye_distance, eye_midpoint, resample_time
+from ..layout import eye_distance, eye_midpoint, mirror_permutation, rotate
+from .normalize import resample_time
 
 
 def mirror(points: np.ndarray, axis_x: float | None = None) -> np.ndarray:
     """Horizontal mirror: x reflected about ``axis_x`` (default: the sequence's mean eye midpoint; 0 for
     centred shapes) *and* points re-indexed with their left/right twins, so the right eye's slots keep
     holding a right eye."""
-    from graphs.layout import mirror_permutation
-
     points = np.asarray(points, dtype=float)
     if axis_x is None:
         axis_x = float(eye_midpoint(points)[..., 0].mean())
@@ -30,9 +29,7 @@ def similarity(points: np.ndarray, angle_deg: float, scale: float, shift: tuple[
     """Rotate by ``angle_deg`` and scale about the sequence's mean eye midpoint, then shift."""
     points = np.asarray(points, dtype=float)
     centre = eye_midpoint(points).reshape(-1, 2).mean(axis=0)
-    angle = np.deg2rad(angle_deg)
-    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    return (points - centre) @ rotation.T * scale + centre + np.asarray(shift)
+    return rotate(points - centre, np.deg2rad(angle_deg)) * scale + centre + np.asarray(shift)
 
 
 def temporal_crop(points: np.ndarray, keep: float, rng: np.random.Generator) -> np.ndarray:

@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..schema import MANIFEST_NAME
 from .labels import LabelMap, read_labels_file, resolve_label_map
 from .normalize import ShapeNormalizer, add_velocity, fill_gaps, pad_or_crop, resample_time
 from .reading import LandmarkFileError, read_landmarks
-from .schema import MANIFEST_NAME
 
 
 class DatasetError(ValueError):

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import platform
-import queue
 import sys
 import threading
 import time
@@ -18,21 +16,24 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .clips import Clip, find_clips
-from .frames import ClipReadError, clip_frames, count_frames
-from .model_files import file_sha256, predictor_path
-from .schema import (
+from ..layout import N_POINTS
+from ..parallel import WorkerDied, report_progress, run_jobs
+from ..provenance import run_record
+from ..schema import (
     CSV_COLUMNS,
     FRAME_FILE_COLUMN,
     MANIFEST_COLUMNS,
     MANIFEST_NAME,
-    N_POINTS,
     RUN_RECORD_NAME,
     STATUS_EMPTY,
     STATUS_FAILED,
     STATUS_NO_FACE,
     STATUS_OK,
+    write_table_atomic,
 )
+from .clips import Clip, find_clips
+from .frames import ClipReadError, clip_frames, count_frames
+from .model_files import file_sha256, predictor_path
 from .tracker import FaceTracker, TrackerSettings
 
 
@@ -106,51 +107,24 @@ def extract_clip(
     return table
 
 
-def write_table_atomic(table: pd.DataFrame, destination: Path) -> None:
-    """Write a CSV under a temporary name and rename it, so a killed run never leaves a truncated CSV."""
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
-    try:
-        table.to_csv(temporary, index=False, float_format="%.3f")
-        os.replace(temporary, destination)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-
-
 def output_csv(output: Path, clip: Clip) -> Path:
     return output / f"{clip.name}.csv"
 
 
 # -- worker processes ------------------------------------------------------------------------------------
 _worker_tracker: FaceTracker | None = None
-_worker_progress = None
 
 
-class _BarSink:
-    """Progress sink for in-process runs, with the ``put`` of a queue."""
-
-    def __init__(self, bar: tqdm):
-        self.put = bar.update
-
-
-def _init_worker(tracker_settings: TrackerSettings, progress) -> None:
-    """Load the models once per process."""
-    global _worker_tracker, _worker_progress
+def _load_tracker(tracker_settings: TrackerSettings) -> None:
+    """Load the models once per worker process."""
+    global _worker_tracker
     _worker_tracker = FaceTracker(tracker_settings)
-    _worker_progress = progress
-
-
-def _report_progress(count: int) -> None:
-    if _worker_progress is not None:
-        _worker_progress.put(count)
 
 
 def _process_clip(job: tuple[Clip, str, ExtractionSettings]) -> ClipReport:
     clip, output, settings = job
-    global _worker_tracker
-    if _worker_tracker is None:
-        _worker_tracker = FaceTracker(settings.tracker)
+    if _worker_tracker is None or _worker_tracker.settings != settings.tracker:
+        _load_tracker(settings.tracker)
     report = ClipReport(clip=clip.name, source=str(clip.path))
     started = time.perf_counter()
     if clip.kind == "empty":
@@ -159,7 +133,7 @@ def _process_clip(job: tuple[Clip, str, ExtractionSettings]) -> ClipReport:
         return report
     unreadable: list[str] = []
     try:
-        table = extract_clip(clip.path, settings, _worker_tracker, _report_progress, unreadable)
+        table = extract_clip(clip.path, settings, _worker_tracker, report_progress, unreadable)
     except (ClipReadError, OSError) as exc:
         report.status, report.error = STATUS_FAILED, str(exc)
     except Exception as exc:  # a bad clip never stops a batch run
@@ -232,35 +206,6 @@ def _check_output(output: Path) -> None:
         raise PermissionError(f"cannot write to output folder {output}: {exc.strerror or exc}") from exc
 
 
-def _run_record(
-    input_path: Path, output: Path, settings: ExtractionSettings, workers: int, model: Path, extra: dict
-) -> dict:
-    from . import __version__
-
-    return {
-        "package": "facegraph",
-        "version": __version__,
-        "input": str(input_path),
-        "output": str(output),
-        "workers": workers,
-        "settings": asdict(settings),
-        "model_file": str(model),
-        "python": platform.python_version(),
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        **extra,
-    }
-
-
-def _progress_pump(progress_queue, bar: tqdm, stop: threading.Event) -> None:
-    while not stop.is_set() or not progress_queue.empty():
-        try:
-            bar.update(progress_queue.get(timeout=0.1))
-        except queue.Empty:
-            continue
-        except (EOFError, OSError):
-            return
-
-
 def extract_landmarks(
     input_path: str | os.PathLike,
     output: str | os.PathLike,
@@ -283,7 +228,8 @@ def extract_landmarks(
     _check_output(output)
     workers = max(1, workers or os.cpu_count() or 1)
     model = predictor_path(settings.tracker.predictor)
-    record = _run_record(input_path, output, settings, workers, model, record_extra or {})
+    record = run_record(input=str(input_path), output=str(output), workers=workers, settings=asdict(settings),
+                        model_file=str(model), **(record_extra or {}))
     hashing = threading.Thread(target=lambda: record.update(model_sha256=file_sha256(model)), daemon=True)
     hashing.start()  # hashing the 100 MB model overlaps with the work instead of delaying it
 
@@ -301,16 +247,16 @@ def extract_landmarks(
     bar = tqdm(total=total, unit="frame", desc="extracting", disable=not progress, dynamic_ncols=True)
     if len(reports):
         bar.write(f"resuming: {len(reports)} clip(s) already complete in {output}, {len(jobs)} to do", file=sys.stderr)
+    # fork: workers start at once and load the models after the fork (spawn where fork is unsafe, on macOS)
+    start_method = "spawn" if platform.system() == "Darwin" else "fork"
     try:
-        if workers == 1 or len(jobs) <= 1:
-            _init_worker(settings.tracker, _BarSink(bar))
-            for job in jobs:
-                report = _process_clip(job)
-                reports[report.clip] = report
-                _write_manifest(output, clips, reports)
-        else:
-            workers = min(workers, len(jobs))
-            _run_parallel(jobs, settings, workers, bar, reports, lambda: _write_manifest(output, clips, reports))
+        for _, report in run_jobs(_process_clip, jobs, workers=workers, start_method=start_method,
+                                  initializer=_load_tracker, initargs=(settings.tracker,), on_progress=bar.update,
+                                  describe=lambda job: f"clip {job[0].name}"):
+            reports[report.clip] = report
+            _write_manifest(output, clips, reports)
+    except WorkerDied as error:
+        raise WorkerDied(f"{error}; the clips done so far are kept: run the same command again to resume") from error
     finally:
         bar.close()
     hashing.join()
@@ -319,22 +265,6 @@ def extract_landmarks(
     record["clips"] = manifest["status"].value_counts().to_dict()
     (output / RUN_RECORD_NAME).write_text(json.dumps(record, indent=2, default=str) + "\n")
     return manifest
-
-
-def _run_parallel(jobs, settings, workers, bar, reports, checkpoint) -> None:
-    context = multiprocessing.get_context("spawn" if platform.system() == "Darwin" else "fork")
-    progress_queue = context.Queue()
-    stop = threading.Event()
-    pump = threading.Thread(target=_progress_pump, args=(progress_queue, bar, stop), daemon=True)
-    pump.start()
-    try:
-        with context.Pool(workers, initializer=_init_worker, initargs=(settings.tracker, progress_queue)) as pool:
-            for report in pool.imap_unordered(_process_clip, jobs):
-                reports[report.clip] = report
-                checkpoint()
-    finally:
-        stop.set()
-        pump.join(timeout=5)
 
 
 def _write_manifest(output: Path, clips: list[Clip], reports: dict[str, ClipReport]) -> pd.DataFrame:

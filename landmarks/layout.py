@@ -1,4 +1,10 @@
-"""The 68-point iBUG 300-W layout (0-based): regions, sides, left/right twins and an average face.
+"""The 68-point iBUG 300-W face layout (0-based), the one place that knows it: point count, regions, the
+eye and nose indices, left/right twins, an average face, and the few pieces of shape geometry built on them
+(eye midpoint and distance, a 2-D rotation).
+
+Everything that deals with faces (extraction, normalisation, augmentation, the synthetic generators and the
+facial graphs in ``graphs``) takes these from here. Only numpy is imported, so ``graphs`` and ``models`` can
+use it without loading the extraction stage.
 
 Sides are the subject's own: the image-left half of a frontal face (points 0-7, 17-21, 36-41, ...) is the
 subject's right side, as in the iBUG annotation guidelines.
@@ -31,7 +37,7 @@ _MIRROR = (
 )
 
 NOSE_TIP = 30
-RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 36, 45
+RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 36, 45  # the outer eye corners: the unit of length of normalised shapes
 
 # Average face, from dlib's 43 reference shapes in iBUG order: Procrustes-aligned, mirror-symmetrised,
 # in units of the outer eye-corner distance, origin at the eye-corner midpoint, y pointing down.
@@ -82,3 +88,29 @@ def side_of(point: int) -> str:
 def mean_shape() -> np.ndarray:
     """A copy of the average face (68, 2)."""
     return MEAN_SHAPE.copy()
+
+
+def eye_midpoint(points: np.ndarray) -> np.ndarray:
+    """Midpoint of the outer eye corners of shapes (..., 68, 2): (..., 2)."""
+    return (points[..., RIGHT_EYE_OUTER, :] + points[..., LEFT_EYE_OUTER, :]) / 2.0
+
+
+def eye_distance(points: np.ndarray) -> np.ndarray:
+    """Outer eye-corner distance of shapes (..., 68, 2): (...)."""
+    return np.linalg.norm(points[..., LEFT_EYE_OUTER, :] - points[..., RIGHT_EYE_OUTER, :], axis=-1)
+
+
+def eye_roll(points: np.ndarray) -> np.ndarray:
+    """Head roll of shapes (..., 68, 2) in radians: the angle of the line from the right to the left outer
+    eye corner (0 when the eyes are level; image y points down)."""
+    delta = points[..., LEFT_EYE_OUTER, :] - points[..., RIGHT_EYE_OUTER, :]
+    return np.arctan2(delta[..., 1], delta[..., 0])
+
+
+def rotate(points: np.ndarray, angle: np.ndarray | float) -> np.ndarray:
+    """Points (..., 2) rotated about the origin by ``angle`` radians, one angle per leading index of
+    ``points`` less its last two axes (a scalar rotates everything)."""
+    angle = np.asarray(angle, dtype=float)
+    cos, sin = np.cos(angle)[..., None], np.sin(angle)[..., None]
+    x, y = points[..., 0], points[..., 1]
+    return np.stack([cos * x - sin * y, sin * x + cos * y], axis=-1)

@@ -1,0 +1,204 @@
+"""The graph branch: landmark sequences into graph models (STGCN, STGCN-LSTM, the paper's block).
+
+``GraphTrainingSettings`` holds a run's settings (one group each of data, model, protocol, optimiser and
+execution), with the presets that reproduce the papers' set-ups; ``GraphPipeline`` is what the
+cross-validation engine fits in every fold: a standardiser of the coordinate channels, oversampling of the
+flattened sequences, and the graph model trained on them, all learned from the fold's fit part only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from landmarks import Augmenter, LandmarkDataset, Standardizer
+from landmarks.dataset.normalize import add_velocity
+
+from .fold_pipeline import FoldPipeline
+from .losses import class_weights, make_loss
+from .resampling import oversample
+from .settings import (
+    GROUPS,
+    DataSettings,
+    ExecutionSettings,
+    ModelSettings,
+    OptimiserSettings,
+    ProtocolSettings,
+    SettingsError,
+    flat_setting_names,
+    group_flat,
+)
+from .training import ArrayBatches, FitSettings, fit, predict_proba
+
+
+@dataclass
+class GraphTrainingSettings:
+    """Everything a graph-model run is made of; the model is built once when the settings are made, so a
+    model option the model does not take, or a value it refuses, stops here."""
+
+    data: DataSettings = field(default_factory=DataSettings)
+    model: ModelSettings = field(default_factory=ModelSettings)
+    protocol: ProtocolSettings = field(default_factory=ProtocolSettings)
+    optimiser: OptimiserSettings = field(default_factory=OptimiserSettings)
+    execution: ExecutionSettings = field(default_factory=ExecutionSettings)
+
+    def __post_init__(self) -> None:
+        with torch.random.fork_rng(devices=[]):  # leaves the caller's random state as it was
+            try:
+                self.model.build(2, self.data.channels)
+            except (TypeError, ValueError) as error:
+                raise SettingsError(
+                    f"{error}. Settings that are not a training setting ({', '.join(flat_setting_names())}) go "
+                    f"to the model as options: see help(models.create) and the model's class"
+                ) from None
+
+    def load_dataset(self, landmarks: str | os.PathLike, labels: str | os.PathLike | None = None) -> LandmarkDataset:
+        """The landmark CSVs under ``landmarks`` as these settings shape them: how a run loads its data, and
+        how new clips must be loaded for a trained fold model."""
+        return self.data.load(landmarks, labels)
+
+    def build_model(self, num_classes: int, in_channels: int | None = None) -> torch.nn.Module:
+        return self.model.build(num_classes, self.data.channels if in_channels is None else in_channels)
+
+    def make_pipeline(self) -> GraphPipeline:
+        """The untrained fold pipeline these settings describe (what the engine fits in every fold)."""
+        return GraphPipeline(self)
+
+    def describe(self) -> str:
+        return self.model.name
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, dict]) -> GraphTrainingSettings:
+        """Settings back from ``as_dict()`` (a run's config.json)."""
+        unknown = set(values) - {"model", *GROUPS}
+        if unknown or "model" not in values:
+            raise SettingsError(f"not the settings of a graph run (groups {sorted(values)}); was it made by an older "
+                                f"version of facegraph? Re-run it")
+        groups = {name: GROUPS[name](**values.get(name, {})) for name in GROUPS}
+        return cls(model=ModelSettings(**values["model"]), **groups)
+
+
+
+
+PRESETS: dict[str, dict] = {
+    # Ridouan et al.: STGCN-LSTM (two stacked LSTM layers of 15 and 20 units), SMOTE, Adam 1e-4 decayed
+    # 0.96 every 1000 steps, 150 epochs, batch 10, five folds, pain vs no pain.
+    "ridouan2025": {
+        "model": "stgcn-lstm", "head": "stacked", "head_sizes": (15, 20), "resample": "smote",
+        "class_weights": "none", "loss": "ce", "lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "epochs": 150,
+        "batch_size": 10, "folds": 5, "label_map": "pemf-binary",
+    },
+    # Agam et al.: three classes (phasic / tonic / neutral), focal loss (alpha 0.25, gamma 2) with
+    # conservative class weights instead of oversampling; same optimiser and schedule.
+    "agam2026": {
+        "model": "stgcn-lstm", "head": "stacked", "resample": "none", "class_weights": "conservative",
+        "loss": "focal", "focal_alpha": 0.25, "focal_gamma": 2.0, "lr": 1e-4, "decay_rate": 0.96,
+        "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5, "label_map": "phasic-tonic",
+    },
+}
+
+
+def settings_for(preset: str | None = None, **flat: Any) -> GraphTrainingSettings:
+    """Defaults, then the preset's values, then ``flat`` (None values are ignored), each placed in its
+    group; names of no group are options of the model."""
+    values: dict[str, Any] = {}
+    if preset is not None:
+        if preset not in PRESETS:
+            raise SettingsError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        values.update(PRESETS[preset])
+    values.update({name: value for name, value in flat.items() if value is not None})
+    groups, model_name, model_options = group_flat(values)
+    return GraphTrainingSettings(model=ModelSettings(model_name, model_options), **groups)
+
+
+def to_model_layout(X: np.ndarray) -> torch.Tensor:
+    """(N, T, V, C) arrays, as landmark data sets hold them, to the graph models' (N, C, T, V) tensors."""
+    return torch.as_tensor(np.ascontiguousarray(np.transpose(X, (0, 3, 1, 2))), dtype=torch.float32)
+
+
+def _augmentation(channels: int) -> Callable[[np.ndarray, np.random.Generator], np.ndarray]:
+    """Random similarity motion, jitter, timing and mirroring of a clip's coordinates; velocity channels
+    are recomputed from the moved coordinates."""
+    augmenter = Augmenter()
+
+    def transform(clip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        moved = augmenter(clip[..., :2], rng)
+        return (add_velocity(moved) if channels == 4 else moved).astype(np.float32)
+
+    return transform
+
+
+class GraphPipeline(FoldPipeline):
+    """Standardiser (per coordinate channel) -> oversampling (SMOTE / random, on flattened sequences) ->
+    graph model, every step fitted on the fit part of one fold. Input: clips (N, T, 68, C) as
+    ``LandmarkDataset.X`` holds them.
+
+    After ``fit``: ``standardizer_``, ``model_`` (the epoch with the lowest validation loss), ``classes_``,
+    ``facts_`` and ``history_``. ``settings`` are the run's, so ``settings.load_dataset`` loads new clips
+    as the run loaded its own.
+    """
+
+    kind = "graph"
+
+    def __init__(self, settings: GraphTrainingSettings) -> None:
+        self.settings = settings
+        self.planned_epochs = settings.optimiser.epochs
+
+    def fit(self, X, y, X_val, y_val, *, classes, seed, description="", on_epoch=None) -> GraphPipeline:
+        protocol, optimiser = self.settings.protocol, self.settings.optimiser
+        self.classes_ = list(classes)
+        self.standardizer_ = Standardizer().fit(X)  # statistics of real training clips only
+        X_fit, y_fit, synthetic = oversample(X, y, protocol.resample, seed, class_names=self.classes_)
+        weights = class_weights(y_fit, len(self.classes_), protocol.class_weights)
+        loss_fn = make_loss(protocol.loss, weights, protocol.focal_alpha, protocol.focal_gamma)
+        torch.manual_seed(seed)
+        self.model_ = self.settings.build_model(len(self.classes_), X.shape[-1])
+        batches = ArrayBatches(X_fit, y_fit, optimiser.batch_size, seed, to_model_layout,
+                               prepare=self.standardizer_.transform,
+                               transform=_augmentation(X.shape[-1]) if optimiser.augment else None)
+        validation = (to_model_layout(self.standardizer_.transform(X_val)), torch.as_tensor(y_val, dtype=torch.long))
+        history = fit(
+            self.model_, batches, validation, loss_fn,
+            FitSettings(optimiser.epochs, optimiser.batch_size, optimiser.lr, optimiser.decay_rate,
+                        optimiser.decay_steps, optimiser.patience),
+            description=description, on_epoch=on_epoch, progress_bar=on_epoch is None,
+        )
+        self.facts_ = {
+            "synthetic_clips": int(synthetic.sum()), "best_epoch": history.best_epoch + 1,
+            "epochs_run": len(history.train_loss), "optimiser_steps": history.optimiser_steps,
+            "class_weights": None if weights is None else [round(float(w), 6) for w in weights],
+        }
+        self.history_ = history.curves()
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities (N, classes) for clips X (N, T, V, C), columns in ``classes_`` order."""
+        return predict_proba(self.model_, to_model_layout(self.standardizer_.transform(X)))
+
+    def state(self) -> dict:
+        return {
+            "settings": self.settings.as_dict(), "classes": self.classes_, "in_channels": len(self.standardizer_.mean_),
+            "standardizer": {"mean": torch.from_numpy(np.asarray(self.standardizer_.mean_, dtype=np.float64)),
+                             "scale": torch.from_numpy(np.asarray(self.standardizer_.scale_, dtype=np.float64))},
+            "model": self.model_.state_dict(),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> GraphPipeline:
+        pipeline = cls(GraphTrainingSettings.from_dict(state["settings"]))
+        pipeline.classes_ = list(state["classes"])
+        pipeline.standardizer_ = Standardizer()
+        pipeline.standardizer_.mean_ = state["standardizer"]["mean"].numpy()
+        pipeline.standardizer_.scale_ = state["standardizer"]["scale"].numpy()
+        pipeline.model_ = pipeline.settings.build_model(len(pipeline.classes_), state["in_channels"])
+        pipeline.model_.load_state_dict(state["model"])
+        pipeline.model_.eval()
+        return pipeline
