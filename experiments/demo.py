@@ -16,13 +16,14 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from landmarks.pipeline import extract_landmarks
 
-from landmarks.animate import animate_photo
+from landmarks import animate_photo, extract_landmarks
+from landmarks.commands import run_command
 
-from .baselines import frame_average_baseline
+from .baselines import frame_average_baseline, out_of_fold_metrics
+from .graph_branch import settings_for
 from .protocol import read_folds
-from .settings import settings_for
+from .reports import comparison_table
 from .train_graph import train_graph
 
 CLASSES = ("neutral", "phasic", "tonic")

@@ -6,15 +6,11 @@
 Every statistic is learned inside the training part of each fold: the validation split (by subject),
 standardisation, SMOTE and class weights. The run folder receives config.json, folds.csv (reuse it with
 --folds-file), predictions.csv (out-of-fold probabilities per clip), metrics.json (per fold, mean and std),
-history.json, confusion.png, curves.png and the selected weights of every fold (fold_models/).
+history.json, confusion.png, curves.png and the fitted pipeline of every fold (fold_models/).
 --jobs N trains N folds at once in worker processes (from a script of your own, call train_graph under
 if __name__ == "__main__": since the workers re-import that script).
 
-Presets (explicit options override them):
-  ridouan2025  STGCN-LSTM with stacked LSTM head (15, 20 units), SMOTE, Adam 1e-4 decayed 0.96 every 1000 steps,
-               150 epochs, batch 10, 5 folds, labels pemf-binary (pain vs no pain)
-  agam2026     the same model and optimiser, labels phasic-tonic (3 classes), focal loss (alpha 0.25,
-               gamma 2) with conservative class weights (capped at 3), no oversampling
+The presets reproduce the papers' set-ups; explicit options override them (listed below).
 """
 
 from __future__ import annotations
@@ -22,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 import models
@@ -76,13 +73,25 @@ def _flag(value: str) -> bool:
 
 def _default(name: str) -> str:
     value = setting_default(name)
-    return f" (default {'yes' if value is True else 'no' if value is False else value})"
+    if isinstance(value, bool):
+        value = "yes" if value else "no"
+    return f" (default {'none' if value is None else value})"
+
+
+def presets_text() -> str:
+    """The presets' values, from the presets themselves."""
+    lines = ["presets (explicit options override them):"]
+    for name, values in PRESETS.items():
+        text = ", ".join(f"{key}={value}" for key, value in values.items())
+        lines.append(textwrap.fill(text, 100, initial_indent=f"  {name}: ", subsequent_indent=" " * 4))
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m experiments.train_graph",
         description=__doc__,
+        epilog=presets_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 

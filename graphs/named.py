@@ -1,8 +1,10 @@
-"""Named facial graphs over the 68 points: anatomical (default) and Delaunay."""
+"""Named facial graphs over the 68 points: ``anatomical`` (ours, the default), ``reference`` (the published
+174-edge graph of Ridouan et al., shipped as data) and ``delaunay``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from importlib.resources import files
 
 import networkx as nx
 import numpy as np
@@ -58,9 +60,29 @@ def delaunay_edges(shape: np.ndarray | None = None) -> list[tuple[int, int]]:
     return sorted(edges)
 
 
+REFERENCE_EDGES_FILE = files("graphs") / "data" / "reference_edges_174.csv"
+
+
+def reference_edges() -> list[tuple[int, int]]:
+    """The published graph of Ridouan et al. (STGCN-pain): 174 edges, 0-based, in the published order, read
+    from the copy shipped in ``graphs/data`` (its README gives the source and the MIT licence).
+
+    Known properties, kept as published: the published code subtracted 1 from these already 0-based indices,
+    so its runs trained on this list shifted by one node; 7 edges have no mirror twin ((3, 31), (12, 35),
+    (21, 23), (30, 49), (35, 53), (40, 59), (55, 64)); the longest, (40, 59), joins an eye's lower lid to the
+    lower lip (0.88 outer eye-corner distances on the average face). ``python -m graphs.show --name
+    reference`` reports them.
+    """
+    lines = REFERENCE_EDGES_FILE.read_text().split()
+    if lines[0] != "a,b":
+        raise ValueError(f"{REFERENCE_EDGES_FILE} should start with the header a,b; the package's copy is damaged")
+    return [(int(a), int(b)) for a, b in (line.split(",") for line in lines[1:])]
+
+
 GRAPH_BUILDERS: dict[str, Callable[..., list[tuple[int, int]]]] = {
     "anatomical": lambda shape=None: anatomical_edges(),
     "delaunay": delaunay_edges,
+    "reference": lambda shape=None: reference_edges(),
 }
 
 

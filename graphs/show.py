@@ -16,14 +16,17 @@ from .plotting import plot
 
 
 def graph_report(graph: nx.Graph) -> dict:
-    """Counts, degrees and the checks a user should see before training on a graph."""
+    """Counts, degrees and the checks a user should see before training on a graph: connectivity, the edges
+    without a mirror twin, and the three longest edges on the average face (in outer eye-corner distances)."""
     degrees = np.array([d for _, d in graph.degree()])
     perm = mirror_permutation()
     edges = {frozenset(e) for e in graph.edges()}
-    mirrored = {frozenset((int(perm[i]), int(perm[j]))) for i, j in graph.edges()}
+    asymmetric = sorted(tuple(sorted(e)) for e in graph.edges()
+                        if frozenset((int(perm[e[0]]), int(perm[e[1]]))) not in edges)
     eye = float(eye_distance(MEAN_SHAPE))
-    lengths = {(i, j): float(np.linalg.norm(MEAN_SHAPE[i] - MEAN_SHAPE[j]) / eye) for i, j in graph.edges()}
-    longest = max(lengths, key=lengths.get)
+    lengths = {tuple(sorted(e)): float(np.linalg.norm(MEAN_SHAPE[e[0]] - MEAN_SHAPE[e[1]]) / eye)
+               for e in graph.edges()}
+    ranked = sorted(lengths, key=lengths.get, reverse=True)
     return {
         "name": graph.graph.get("name", "graph"),
         "nodes": graph.number_of_nodes(),
@@ -32,9 +35,9 @@ def graph_report(graph: nx.Graph) -> dict:
         "degree_mean": float(degrees.mean()),
         "degree_max": int(degrees.max()),
         "connected": nx.is_connected(graph),
-        "mirror_symmetric": edges == mirrored,
-        "longest_edge": longest,
-        "longest_edge_length": lengths[longest],
+        "mirror_symmetric": not asymmetric,
+        "asymmetric_edges": asymmetric,
+        "longest_edges": [(edge, lengths[edge]) for edge in ranked[:3]],
     }
 
 
@@ -56,9 +59,12 @@ def _show(args: argparse.Namespace) -> int:
     print(f"graph {report['name']}: {report['nodes']} nodes, {report['edges']} edges")
     print(f"degree: min {report['degree_min']}, mean {report['degree_mean']:.2f}, max {report['degree_max']}")
     print(f"connected: {'yes' if report['connected'] else 'NO'}")
-    print(f"mirror-symmetric: {'yes' if report['mirror_symmetric'] else 'no'}")
-    i, j = report["longest_edge"]
-    print(f"longest edge on the average face: ({i}, {j}), {report['longest_edge_length']:.2f} eye-corner distances")
+    asymmetric = report["asymmetric_edges"]
+    print("mirror-symmetric: yes" if not asymmetric else
+          f"mirror-symmetric: no, {len(asymmetric)} edge(s) without a mirror twin: "
+          + ", ".join(f"({i}, {j})" for i, j in asymmetric))
+    longest = ", ".join(f"({i}, {j}) {length:.2f}" for (i, j), length in report["longest_edges"])
+    print(f"longest edges on the average face (outer eye-corner distances): {longest}")
     try:
         plot(graph, path=args.out)
     except OSError as exc:

@@ -7,6 +7,8 @@ synthetic data with known labels.
 - ``landmarks.dataset``: reading CSVs (ours, OpenFace 2, py-feat), labels, gap filling, normalisation,
   augmentation, and :func:`load_dataset`, which assembles a labelled data set.
 - ``landmarks.synthetic``: landmark clips and photo animations with pain action units over time.
+- ``landmarks.quality``: what the tracker saw: quality measures, overlays, contact sheets and the review
+  of a whole extraction (``python -m landmarks.review``), :func:`plot_frame` for one frame.
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -40,6 +42,7 @@ from .extraction import (
     predictor_path,
 )
 from .layout import N_POINTS
+from .quality import plot_frame, review_landmarks
 from .schema import CSV_COLUMNS
 from .synthetic import animate_photo, synthetic_sequences, write_synthetic_dataset
 
@@ -63,9 +66,11 @@ __all__ = [
     "find_clips",
     "load_dataset",
     "mirror",
+    "plot_frame",
     "predictor_path",
     "read_landmarks",
     "read_table",
+    "review_landmarks",
     "synthetic_sequences",
     "write_synthetic_dataset",
 ]

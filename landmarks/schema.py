@@ -27,12 +27,12 @@ STATUS_EMPTY = "empty"
 STATUS_FAILED = "failed"
 
 
-def write_table_atomic(table: pd.DataFrame, destination: Path) -> None:
+def write_table_atomic(table: pd.DataFrame, destination: Path, float_format: str = "%.3f") -> None:
     """Write a CSV under a temporary name and rename it, so a killed run never leaves a truncated CSV."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
     try:
-        table.to_csv(temporary, index=False, float_format="%.3f")
+        table.to_csv(temporary, index=False, float_format=float_format)
         os.replace(temporary, destination)
     finally:
         if temporary.exists():

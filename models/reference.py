@@ -111,15 +111,15 @@ class ReferenceSTGCN(nn.Module):
     """Ridouan et al.'s STGCN-LSTM with working attention: three reference blocks, every frame's landmark
     features flattened, a two-layer LSTM (15, 20 units), dropout 0.25, linear classifier.
 
-    The paper trains on its published 174-edge graph; pass it as ``graph`` (a networkx graph over 0..67,
-    for instance from ``graphs.graph_from_edges``). The default is the package's ``anatomical`` graph.
+    It runs on the paper's published 174-edge graph (``reference``, shipped in ``graphs``) unless ``graph``
+    names another one or gives a networkx graph over 0..67.
     """
 
     def __init__(
         self,
         num_classes: int,
         in_channels: int = 2,
-        graph: str | nx.Graph = "anatomical",
+        graph: str | nx.Graph = "reference",
         channels: int = 8,
         blocks: int = 3,
         temporal_kernels: Sequence[int] = (9, 15, 20),

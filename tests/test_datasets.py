@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 import graphs
-from landmarks.dataset.augment import Augmenter, mirror, speed_change, temporal_crop
 from landmarks.dataset.assemble import DatasetError, load_dataset
+from landmarks.dataset.augment import Augmenter, mirror, speed_change, temporal_crop
 from landmarks.dataset.normalize import (
     ShapeNormalizer,
     Standardizer,

@@ -158,7 +158,11 @@ def run_cli(*args, **kwargs):
     )
 
 
-def test_cli_killed_midway_leaves_only_complete_csvs_and_resumes(dataset, tmp_path):
+def test_cli_killed_midway_leaves_only_complete_csvs_and_resumes(dataset, tmp_path, astronaut_bgr):
+    long_clip = dataset / "S03" / "long"  # a clip of 40 frames, still to do when the run is killed
+    long_clip.mkdir(parents=True)
+    for i, frame in enumerate(moving_frames(astronaut_bgr, 40)):
+        cv2.imwrite(str(long_clip / f"frame_{i + 1}.png"), frame)
     out = tmp_path / "out"
     process = subprocess.Popen(
         [sys.executable, "-m", "landmarks.extract", str(dataset), str(out), "--workers", "1", "--quiet"], cwd=REPO
@@ -166,18 +170,22 @@ def test_cli_killed_midway_leaves_only_complete_csvs_and_resumes(dataset, tmp_pa
     deadline = time.time() + 120
     while time.time() < deadline and not (out / "S01" / "pain" / "c1.csv").exists():
         time.sleep(0.02)
+    assert process.poll() is None, "the run ended before it could be killed midway"
     process.kill()
     process.wait()
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*.csv") if p.name != "manifest.csv"}
+    assert "S01/pain/c1.csv" in written and "S03/long.csv" not in written, "the kill did not come midway"
     for csv_path in out.rglob("*.csv"):
         if csv_path.name != "manifest.csv":
             table = pd.read_csv(csv_path)
             assert len(table) == table["frame"].max(), f"truncated {csv_path}"
     result = run_cli(dataset, out, "--workers", "2", "--quiet")
     assert result.returncode == 0, result.stderr
-    assert "6 clip(s)" in result.stdout
+    assert "7 clip(s)" in result.stdout
     assert "failed: S02/junk" in result.stderr
     manifest = pd.read_csv(out / "manifest.csv", keep_default_na=False)
-    assert len(manifest) == 6 and (out / "S02" / "vid.csv").exists()
+    assert len(manifest) == 7 and (out / "S02" / "vid.csv").exists()
+    assert len(pd.read_csv(out / "S03" / "long.csv")) == 40
 
 
 def test_cli_errors_are_one_line_and_nonzero(tmp_path, dataset):

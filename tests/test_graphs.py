@@ -2,9 +2,11 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -107,7 +109,8 @@ def test_anatomical_graph_is_mirror_symmetric_with_short_edges():
 
 def test_a_mirror_asymmetric_edge_list_is_caught_by_the_report():
     graph = graphs.graph_from_edges(list(graphs.facial_graph().edges()) + [(2, 31)], name="lopsided")
-    assert graph_report(graph)["mirror_symmetric"] is False
+    report = graph_report(graph)
+    assert report["mirror_symmetric"] is False and report["asymmetric_edges"] == [(2, 31)]
     with pytest.raises(ValueError, match=r"\(67, 68\).*0\.\.67"):
         graphs.graph_from_edges([(67, 68)])
 
@@ -140,3 +143,28 @@ def test_show_command_prints_checks_and_writes_the_plot(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "68 nodes, 93 edges" in result.stdout and "mirror-symmetric: yes" in result.stdout
     assert "connected: yes" in result.stdout and out.is_file()
+
+
+def test_reference_graph_is_the_published_list_as_shipped(faces_dir):
+    published = pd.read_csv(faces_dir.parent / "graphs" / "reference_edges_174.csv")
+    graph = graphs.facial_graph("reference")
+    edges = [(int(a), int(b)) for a, b in published[["a", "b"]].itertuples(index=False)]
+    assert graphs.named.reference_edges() == edges  # the same edges in the published order
+    assert len({frozenset(e) for e in edges}) == 174 == graph.number_of_edges()
+    assert min(min(e) for e in edges) == 0 and max(max(e) for e in edges) == 67  # 0-based, not shifted
+    assert nx.is_connected(graph) and "reference" in graphs.available_graphs()
+    shipped = Path(graphs.named.REFERENCE_EDGES_FILE)
+    assert REPO in shipped.parents, "the package reads its own copy, not ../shared"
+
+
+def test_show_reports_the_reference_graphs_known_properties(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "graphs.show", "--name", "reference", "--out", str(tmp_path / "reference.png")],
+        capture_output=True, text=True, cwd=REPO, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "68 nodes, 174 edges" in result.stdout and "connected: yes" in result.stdout
+    assert ("mirror-symmetric: no, 7 edge(s) without a mirror twin: (3, 31), (12, 35), (21, 23), (30, 49), "
+            "(35, 53), (40, 59), (55, 64)") in result.stdout
+    # an eye's lower lid joined to the lower lip: the longest edge, as the published graph's notes say
+    assert "longest edges on the average face (outer eye-corner distances): (40, 59) 0.88, " in result.stdout

@@ -37,7 +37,6 @@ def partitions() -> np.ndarray:
 def test_every_model_maps_clips_to_logits(name):
     torch.manual_seed(0)
     model = models.create(name, num_classes=3)
-    assert isinstance(model, torch.nn.Module)
     assert model(clips(5)).shape == (5, 3)
 
 
@@ -218,7 +217,7 @@ def test_reference_model_follows_the_paper_layout():
     assert len(model.blocks) == 3
     assert [conv.conv.kernel_size[0] for conv in model.blocks[0].temporal] == [9, 15, 20]
     hop_sizes = [int(hop.mask.sum()) for hop in model.blocks[0].hops]
-    graph = graphs.facial_graph("anatomical")
+    graph = graphs.facial_graph("reference")  # the published graph, as the paper ran it
     assert hop_sizes[0] == 2 * graph.number_of_edges() + 68
     assert hop_sizes[1] > hop_sizes[0]
     assert [layer.hidden_size for layer in model.head.layers] == [15, 20]
@@ -304,3 +303,11 @@ def test_a_saved_torch_geometric_model_loads_in_a_fresh_process(tmp_path):
     result = _run_python(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_stgcn_ref_runs_on_the_published_graph_unless_told_otherwise():
+    reference = graphs.adjacency(graphs.facial_graph("reference"), self_loops=True) > 0
+    model = models.create("stgcn-ref", num_classes=2)
+    assert torch.equal(model.blocks[0].hops[0].mask, torch.as_tensor(reference))
+    anatomical = models.create("stgcn-ref", num_classes=2, graph="anatomical")
+    assert anatomical.blocks[0].hops[0].mask.sum() < model.blocks[0].hops[0].mask.sum()

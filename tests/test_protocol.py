@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
+from experiments.graph_branch import settings_for
 from experiments.losses import FocalLoss, class_weights, make_loss
 from experiments.metrics import classification_metrics, summarise
 from experiments.protocol import (
@@ -19,7 +20,8 @@ from experiments.protocol import (
     write_folds,
 )
 from experiments.resampling import oversample
-from experiments.settings import PRESETS, build_model, settings_for
+from experiments.settings import SettingsError
+from experiments.train_graph import train_graph
 
 
 def subjects_and_labels(subjects: int = 10, per_subject: int = 6, seed: int = 0):
@@ -163,32 +165,49 @@ def test_metrics_weighted_macro_per_class_and_confusion():
     assert summary["accuracy"] == {"mean": pytest.approx(0.5), "std": pytest.approx(0.25)}
 
 
-def test_presets_set_the_papers_values_and_explicit_options_win():
+def test_presets_build_the_papers_models_and_explicit_options_win():
     ridouan = settings_for("ridouan2025")
-    assert (ridouan.model, ridouan.head, ridouan.resample, ridouan.epochs, ridouan.batch_size) == (
-        "stgcn-lstm", "stacked", "smote", 150, 10)
-    assert (ridouan.lr, ridouan.decay_rate, ridouan.decay_steps, ridouan.folds) == (1e-4, 0.96, 1000, 5)
-    assert ridouan.label_map == "pemf-binary"
-    head = build_model(ridouan, num_classes=2, in_channels=2).head  # the paper's two LSTM layers, 15 then 20 units
+    head = ridouan.build_model(num_classes=2).head  # the paper's two stacked LSTM layers, 15 then 20 units
     assert [layer.hidden_size for layer in head.layers] == [15, 20]
-    agam = settings_for("agam2026", epochs=20)
-    assert (agam.loss, agam.focal_alpha, agam.focal_gamma, agam.class_weights) == ("focal", 0.25, 2.0, "conservative")
-    assert agam.label_map == "phasic-tonic" and agam.epochs == 20
-    assert set(PRESETS) == {"ridouan2025", "agam2026"}
-    with pytest.raises(ValueError, match="unknown preset"):
+    assert settings_for("ridouan2025", epochs=20, head_sizes=[8, 8]).optimiser.epochs == 20
+    assert [layer.hidden_size for layer in settings_for("ridouan2025", head_sizes=[8, 8]).build_model(2).head.layers] \
+        == [8, 8]
+    agam = settings_for("agam2026")
+    weights = class_weights(np.array([0] * 12 + [1] * 2 + [2] * 6), 3, agam.protocol.class_weights)
+    loss = make_loss(agam.protocol.loss, weights, agam.protocol.focal_alpha, agam.protocol.focal_gamma)
+    assert isinstance(loss, FocalLoss) and weights.tolist() == [1.0, 3.0, 2.0]  # the rare class's 6 capped at 3
+    with pytest.raises(SettingsError, match="unknown preset 'yan2018'; choose one of ridouan2025, agam2026"):
         settings_for("yan2018")
-    with pytest.raises(TypeError, match="epoch"):
-        settings_for(epoch=3)
 
 
 def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
-    attention = build_model(settings_for(head="attention", head_sizes=[24]), num_classes=3, in_channels=2).head
+    attention = settings_for(head="attention", head_sizes=[24]).build_model(num_classes=3).head
     assert attention.lstm.hidden_size == 24
-    with pytest.raises(ValueError, match="one LSTM layer"):
-        build_model(settings_for(head="lstm", head_sizes=(15, 20)), num_classes=3, in_channels=2)
-    with pytest.raises(ValueError, match="stgcn-lstm only"):
-        build_model(settings_for(model="stgcn", head_sizes=(15, 20)), num_classes=3, in_channels=2)
-    with pytest.raises(ValueError, match="positive LSTM widths"):
+    with pytest.raises(SettingsError, match="one LSTM layer"):
+        settings_for(head="lstm", head_sizes=(15, 20))
+    with pytest.raises(SettingsError, match="head_sizes"):
+        settings_for(model="stgcn", head_sizes=(15, 20))
+    with pytest.raises(SettingsError, match="positive LSTM widths"):
         settings_for(head_sizes=(15, 0))
-    with pytest.raises(ValueError, match="jobs must be positive"):
-        settings_for(jobs=0)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"model": "stgcn-xl"}, "model must be one of stgcn, stgcn-yan2018, stgcn-lstm, stgcn-ref"),
+    ({"loss": "hinge"}, "loss must be one of ce, focal"),
+    ({"resample": "adasyn"}, "resample must be one of smote, random, none"),
+    ({"class_weights": "heavy"}, "class_weights must be one of none, simple, conservative"),
+    ({"head": "gru"}, "unknown sequence head 'gru'"),
+    ({"graph": "complete"}, "unknown graph 'complete'"),
+    ({"model": "stgcn", "head": "lstm"}, "unexpected keyword argument 'head'"),
+    ({"implementation": "sparse", "model": "stgcn"}, "sparse"),
+    ({"normalize": "zscore"}, "normalize must be one of eyes, nose, procrustes, none"),
+    ({"label_map": "pain"}, "unknown label preset 'pain'"),
+    ({"jobs": 0}, "jobs must be positive"),
+    ({"folds": 1}, "folds must be at least 2"),
+    ({"epoch": 3}, "epoch"),
+])
+def test_every_setting_is_checked_before_anything_is_read_or_written(bad, message, tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(SettingsError, match=message):
+        train_graph(tmp_path / "no-such-landmarks", out, **bad)
+    assert not out.exists()

@@ -4,6 +4,7 @@ determinism, reuse of a split, the run folder, the command line, learning from m
 from __future__ import annotations
 
 import json
+import shutil
 
 import cv2
 import numpy as np
@@ -12,13 +13,12 @@ import pytest
 import torch
 from sklearn.model_selection import KFold
 
-import models
 from experiments import demo
 from experiments.baselines import frame_average_baseline
 from experiments.cross_validation import cross_validate
+from experiments.graph_branch import settings_for
 from experiments.protocol import LeakageError, grouped_folds
 from experiments.run_folder import load_fold_model
-from experiments.settings import settings_for
 from experiments.train_graph import main, train_graph
 from landmarks import LandmarkDataset, ShapeNormalizer, load_dataset, write_synthetic_dataset
 from landmarks.synthetic import SyntheticSettings, synthetic_sequences
@@ -49,7 +49,7 @@ def test_run_folder_holds_every_result_well_formed(smote_run, imbalanced):
                  "curves.png"):
         assert (out / name).is_file(), name
     config = json.loads((out / "config.json").read_text())
-    assert config["settings"]["resample"] == "smote" and config["settings"]["seed"] == 3
+    assert config["settings"]["protocol"]["resample"] == "smote" and config["settings"]["execution"]["seed"] == 3
     assert config["classes"] == ["neutral", "phasic", "tonic"]
     assert {"torch", "torch_geometric", "imbalanced-learn", "scikit-learn"} <= set(config["versions"])
     predictions = pd.read_csv(out / "predictions.csv")
@@ -64,9 +64,7 @@ def test_run_folder_holds_every_result_well_formed(smote_run, imbalanced):
     stored = json.loads((out / "metrics.json").read_text())
     assert stored == json.loads(json.dumps(metrics))
     assert len(stored["folds"]) == 5
-    for fold in stored["folds"]:  # every epoch, batches of 16 real + synthetic clips; a last batch of one is skipped
-        clips = fold["fit_clips"] + fold["synthetic_clips"]
-        assert fold["optimiser_steps"] == fold["epochs_run"] * (clips // 16 + (clips % 16 >= 2)) > 0
+    assert [fold["epochs_run"] for fold in stored["folds"]] == [3] * 5
     for key in ("accuracy", "f1_weighted", "f1_macro", "precision_weighted", "recall_macro"):
         assert set(stored["summary"][key]) == {"mean", "std"}
         per_fold = [fold[key] for fold in stored["folds"]]
@@ -78,8 +76,7 @@ def test_run_folder_holds_every_result_well_formed(smote_run, imbalanced):
         assert cv2.imread(str(out / image)) is not None
     histories = json.loads((out / "history.json").read_text())
     assert [len(h["train_loss"]) for h in histories] == [3] * 5
-    weights = torch.load(out / "fold_models" / "fold0.pt")
-    models.create("stgcn-lstm", 3).load_state_dict(weights)
+    assert sorted(p.name for p in (out / "fold_models").iterdir()) == [f"fold{k}.pt" for k in range(5)]
 
 
 def test_smote_samples_stay_in_training_parts(smote_run, imbalanced):
@@ -109,18 +106,31 @@ def test_a_saved_fold_model_scores_clips_as_the_run_did(smote_run, imbalanced):
     predictions = pd.read_csv(out / "predictions.csv")
     for fold in (0, 3):
         trained = load_fold_model(out, fold)
-        assert trained.classes == metrics["classes"] and trained.settings.resample == "smote"
+        assert trained.classes_ == metrics["classes"] and trained.settings.protocol.resample == "smote"
         dataset = trained.settings.load_dataset(folder, folder / "labels.csv")
         tested = predictions[predictions["fold"] == fold]
         rows = [dataset.clips.index(clip) for clip in tested["clip"]]
-        expected = tested[[f"p_{name}" for name in trained.classes]].to_numpy()
+        expected = tested[[f"p_{name}" for name in trained.classes_]].to_numpy()
         assert np.allclose(trained.predict_proba(dataset.X[rows]), expected, atol=1e-6)
         # the standardisation is the fold's own, fit on its training clips, not on all data
-        assert not np.allclose(trained.standardizer.mean_, dataset.X.mean(axis=(0, 1, 2)))
+        assert not np.allclose(trained.standardizer_.mean_, dataset.X.mean(axis=(0, 1, 2)))
     with pytest.raises(ValueError, match="has no fold 7; its folds are 0, 1, 2, 3, 4"):
         load_fold_model(out, 7)
     with pytest.raises(FileNotFoundError, match="holds no finished run"):
         load_fold_model(folder, 0)
+
+
+def test_fold_files_of_an_older_version_or_missing_ones_are_explained(smote_run, tmp_path):
+    out, _ = smote_run
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    pipeline = load_fold_model(old, 1)
+    torch.save(pipeline.model_.state_dict(), old / "fold_models" / "fold1.pt")  # what runs kept before: weights only
+    with pytest.raises(ValueError, match="older version of facegraph .* re-run"):
+        load_fold_model(old, 1)
+    (old / "fold_models" / "fold2.pt").unlink()
+    with pytest.raises(FileNotFoundError, match="fold2.pt does not exist"):
+        load_fold_model(old, 2)
 
 
 def test_same_seed_same_metrics_and_a_reused_split(smote_run, imbalanced, tmp_path):
@@ -151,10 +161,16 @@ def test_folds_trained_in_parallel_workers_give_the_very_same_run(imbalanced, tm
     finally:
         torch.set_num_threads(threads)
     one, two = tmp_path / "jobs1", tmp_path / "jobs2"
-    for name in ("metrics.json", "predictions.csv", "history.json", "fold_models/fold0.pt", "fold_models/fold2.pt"):
+    for name in ("metrics.json", "predictions.csv", "history.json"):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    for fold in (0, 2):  # the fold files differ only in the jobs setting they record
+        alone, beside = load_fold_model(one, fold), load_fold_model(two, fold)
+        assert (alone.settings.execution.jobs, beside.settings.execution.jobs) == (1, 2)
+        assert (alone.standardizer_.mean_ == beside.standardizer_.mean_).all()
+        for key, weights in alone.model_.state_dict().items():
+            assert torch.equal(weights, beside.model_.state_dict()[key]), key
     configs = [json.loads((run / "config.json").read_text()) for run in (one, two)]
-    assert [c["settings"]["jobs"] for c in configs] == [1, 2]
+    assert [c["settings"]["execution"]["jobs"] for c in configs] == [1, 2]
     assert [c["threads_per_fold"] for c in configs] == [1, 1]
 
 
@@ -168,33 +184,38 @@ def identity_only_data(subjects: int = 16, clips: int = 5) -> LandmarkDataset:
                            np.zeros(len(y)))
 
 
-def test_subject_identity_cannot_leak_into_the_scores(tmp_path):
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_subject_identity_cannot_leak_into_the_scores(seed, tmp_path):
     dataset = identity_only_data()
-    settings = settings_for(model="stgcn", epochs=20, batch_size=16, lr=1e-2, resample="none", folds=4)
+    settings = settings_for(model="stgcn", epochs=20, batch_size=16, lr=1e-2, resample="none", folds=4, seed=seed)
     grouped = cross_validate(dataset, settings, tmp_path / "grouped")["pooled"]["accuracy"]
     random_folds = np.zeros(len(dataset), dtype=int)
-    for fold, (_, test) in enumerate(KFold(4, shuffle=True, random_state=0).split(dataset.X)):
+    for fold, (_, test) in enumerate(KFold(4, shuffle=True, random_state=seed).split(dataset.X)):
         random_folds[test] = fold
     with pytest.raises(LeakageError, match="fold 0: subject"):
         cross_validate(dataset, settings, tmp_path / "refused", folds=random_folds)
     mixed = cross_validate(dataset, settings, tmp_path / "mixed", folds=random_folds, leakage_check=False)
-    assert mixed["pooled"]["accuracy"] >= 0.9, "the same model must find the subjects when they leak"
+    leaked = mixed["pooled"]["accuracy"]
+    assert leaked >= 0.85, f"the same model must find the subjects when they leak, scored {leaked:.2f}"
     assert grouped <= 0.7, f"grouped folds scored {grouped:.2f} on labels only the subject identity predicts"
+    assert leaked - grouped >= 0.25
 
 
-def test_stgcn_lstm_learns_the_time_course_that_a_frame_average_cannot_see(tmp_path):
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stgcn_lstm_learns_the_time_course_that_a_frame_average_cannot_see(seed, tmp_path):
     folder = tmp_path / "data"
     labels = write_synthetic_dataset(folder, subjects=12, clips_per_class={"neutral": 3, "phasic": 3, "tonic": 3},
                                      seed=1)
-    options = {"epochs": 40, "batch_size": 16, "lr": 3e-3, "resample": "none", "velocity": True, "seed": 0}
+    options = {"epochs": 40, "batch_size": 16, "lr": 3e-3, "resample": "none", "velocity": True, "seed": seed}
     metrics = train_graph(folder, tmp_path / "run", labels=folder / "labels.csv", model="stgcn-lstm", **options)
     dataset = load_dataset(folder, folder / "labels.csv", normalizer=ShapeNormalizer(), velocity=True)
     folds = pd.read_csv(tmp_path / "run" / "folds.csv").set_index("clip").loc[dataset.clips, "fold"].to_numpy()
     baseline = float((frame_average_baseline(dataset, folds) == dataset.y).mean())
     accuracy = metrics["pooled"]["accuracy"]
     assert len(labels) == 108
-    assert accuracy >= 0.6, f"STGCN-LSTM {accuracy:.2f} vs chance 0.33"
-    assert accuracy >= baseline + 0.15, f"STGCN-LSTM {accuracy:.2f} vs frame-average baseline {baseline:.2f}"
+    # measured over seeds 0, 1, 2: 0.82, 0.64, 0.63 against baselines of 0.49, 0.49, 0.46
+    assert accuracy >= 0.55, f"STGCN-LSTM {accuracy:.2f} vs chance 0.33"
+    assert accuracy >= baseline + 0.1, f"STGCN-LSTM {accuracy:.2f} vs frame-average baseline {baseline:.2f}"
 
 
 def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
@@ -207,42 +228,46 @@ def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "mean" in printed and "F1 (w)" in printed and str(tmp_path / "cli") in printed
     config = json.loads((tmp_path / "cli" / "config.json").read_text())
-    assert config["settings"]["loss"] == "focal" and config["settings"]["augment"] is True
-    assert config["settings"]["jobs"] == 2 and len(list((tmp_path / "cli" / "fold_models").glob("*.pt"))) == 3
+    assert config["settings"]["protocol"]["loss"] == "focal" and config["settings"]["optimiser"]["augment"] is True
+    assert config["settings"]["execution"]["jobs"] == 2
+    assert len(list((tmp_path / "cli" / "fold_models").glob("*.pt"))) == 3
     capsys.readouterr()
     # a folder holding a run is never written over by accident; --overwrite replaces that run's files only
     finished = (tmp_path / "cli" / "metrics.json").read_bytes()
     again = ["--landmarks", str(folder), "--labels", str(folder / "labels.csv"), "--out", str(tmp_path / "cli"),
              "--model", "stgcn", "--epochs", "1", "--folds", "2", "--batch-size", "16", "--seed", "1"]
-    assert main(again) == 2
+    assert main(again) == 1  # the work fails on its input: exit 1, one error line
     refusal = capsys.readouterr().err
     assert str(tmp_path / "cli") in refusal and "a finished run" in refusal and "--overwrite" in refusal
     assert (tmp_path / "cli" / "metrics.json").read_bytes() == finished
     (tmp_path / "cli" / "notes.txt").write_text("mine")
     assert main([*again, "--overwrite"]) == 0
     assert sorted(p.name for p in (tmp_path / "cli" / "fold_models").glob("*.pt")) == ["fold0.pt", "fold1.pt"]
-    assert json.loads((tmp_path / "cli" / "config.json").read_text())["settings"]["folds"] == 2
+    assert json.loads((tmp_path / "cli" / "config.json").read_text())["settings"]["protocol"]["folds"] == 2
     assert (tmp_path / "cli" / "notes.txt").read_text() == "mine"
     unfinished = tmp_path / "unfinished"
     unfinished.mkdir()
     (unfinished / "config.json").write_text("{}")
     with pytest.raises(FileExistsError, match="an unfinished run"):
         train_graph(tmp_path / "missing", unfinished)  # refused before any data is read
-    assert main(["--landmarks", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 2
+    assert main(["--landmarks", str(tmp_path / "missing"), "--out", str(tmp_path / "x")]) == 1
     assert "missing" in capsys.readouterr().err
+    # a setting the run cannot use is a usage error (exit 2, as argparse's own), found before anything is written
+    assert main(["--landmarks", str(folder), "--out", str(tmp_path / "y"), "--model", "stgcn", "--head", "lstm"]) == 2
+    assert "unexpected keyword argument 'head'" in capsys.readouterr().err and not (tmp_path / "y").exists()
     # a labels file that lists only some clips: refused with advice the command takes, then honoured
     subset = tmp_path / "subset.csv"
     pd.read_csv(folder / "labels.csv").query("subject != 'S01'").to_csv(subset, index=False)
     partial = ["--landmarks", str(folder), "--labels", str(subset), "--model", "stgcn", "--epochs", "1",
                "--folds", "2", "--batch-size", "16", "--resample", "none"]
-    assert main([*partial, "--out", str(tmp_path / "partial")]) == 2
+    assert main([*partial, "--out", str(tmp_path / "partial")]) == 1
     refusal = capsys.readouterr().err
     assert "have no label: S01/" in refusal and "--ignore-unlabelled" in refusal
     with pytest.warns(UserWarning, match=r"ignoring 8 unlabelled CSV\(s\): S01/"):
         assert main([*partial, "--ignore-unlabelled", "--out", str(tmp_path / "partial")]) == 0
     capsys.readouterr()
     config = json.loads((tmp_path / "partial" / "config.json").read_text())
-    assert config["settings"]["ignore_unlabelled"] is True and config["clips"] == len(pd.read_csv(subset))
+    assert config["settings"]["data"]["ignore_unlabelled"] is True and config["clips"] == len(pd.read_csv(subset))
     assert "S01" not in set(pd.read_csv(tmp_path / "partial" / "predictions.csv")["subject"])
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])
@@ -250,20 +275,31 @@ def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
     assert "ridouan2025" in capsys.readouterr().out
 
 
-def test_grouped_folds_match_the_data_set_order(imbalanced):
+def test_folds_file_lines_up_with_the_data_set_clips(smote_run, imbalanced):
+    """folds.csv names every clip with the fold the seeded, subject-grouped split gave it: a split written in
+    another order than the data set's clips would send clips to the wrong fold on reuse."""
+    out, _ = smote_run
     folder, _ = imbalanced
     dataset = load_dataset(folder, folder / "labels.csv")
-    folds = grouped_folds(dataset.y, dataset.subjects, 5, seed=0)
-    assert len(folds) == len(dataset)
+    written = pd.read_csv(out / "folds.csv", dtype={"subject": str})
+    assert list(written["clip"]) == dataset.clips and list(written["subject"]) == list(dataset.subjects)
+    assert (written["fold"].to_numpy() == grouped_folds(dataset.y, dataset.subjects, 5, seed=3)).all()
+    assert (written.groupby("subject")["fold"].nunique() == 1).all()
+    assert sorted(written["fold"].unique()) == [0, 1, 2, 3, 4]
 
 
 def test_demo_runs_the_whole_pipeline_on_animated_clips(tmp_path):
-    rows = demo.run_demo(tmp_path / "demo", subjects=3, clips_per_class=1, frames=12, size=(640, 480), epochs=2,
+    runs = demo.run_demo(tmp_path / "demo", subjects=3, clips_per_class=1, frames=12, size=(640, 480), epochs=2,
                          folds=3, workers=1)
-    assert [row["model"] for row in rows] == ["stgcn", "stgcn-lstm", "frame-average baseline"]
+    assert list(runs) == ["stgcn", "stgcn-lstm", "frame-average baseline"]
     manifest = pd.read_csv(tmp_path / "demo" / "landmarks" / "manifest.csv")
     assert len(manifest) == 9 and (manifest["status"] == "ok").all()
+    split = pd.read_csv(tmp_path / "demo" / "run_stgcn" / "folds.csv")
     for name in ("stgcn", "stgcn-lstm"):
         predictions = pd.read_csv(tmp_path / "demo" / f"run_{name}" / "predictions.csv")
-        assert len(predictions) == 9
-    assert "frame-average baseline" in demo.format_rows(rows)
+        assert len(predictions) == 9 and (predictions["fold"] == split["fold"]).all()  # one split for every model
+        correct = (predictions["y_true"] == predictions["y_pred"]).mean()
+        assert runs[name]["pooled"]["accuracy"] == pytest.approx(correct)
+    baseline = runs["frame-average baseline"]
+    assert [fold["clips"] for fold in baseline["folds"]] == split["fold"].value_counts().sort_index().tolist()
+    assert np.array(baseline["pooled"]["confusion"]).sum() == 9

@@ -11,7 +11,6 @@ normalised by the outer eye-corner distance.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -19,21 +18,23 @@ import time
 from pathlib import Path
 
 import cv2
+import dlib
 import numpy as np
-from landmarks.clips import frame_files
-from landmarks.frames import read_image_gray
-from landmarks.model_files import predictor_path
 
 from landmarks import ExtractionSettings, TrackerSettings, extract_landmarks, read_landmarks
+from landmarks.extraction.clips import frame_files
+from landmarks.extraction.frames import read_image_gray
+from landmarks.extraction.model_files import predictor_path
+from landmarks.layout import eye_distance
+from landmarks.parallel import run_jobs
+from landmarks.synthetic import astronaut
 
 SIZE = (1920, 1080)
 
 
 def real_photos() -> list[np.ndarray]:
     """scikit-image's astronaut and, when present beside the checkout, dlib's large frontal photo."""
-    from skimage import data
-
-    photos = [np.ascontiguousarray(data.astronaut()[:, :, ::-1])]
+    photos = [astronaut()]
     shared = Path(__file__).resolve().parents[3] / "shared" / "data" / "faces" / "Tom_Cruise_avp_2014_4.jpg"
     if shared.is_file():
         photos.append(cv2.imread(str(shared)))
@@ -73,16 +74,14 @@ _naive = {}
 
 
 def _naive_init() -> None:
-    import dlib
-
     _naive["detector"] = dlib.get_frontal_face_detector()
     _naive["predictor"] = dlib.shape_predictor(str(predictor_path()))
 
 
 def _naive_folder(folder: str) -> tuple[str, np.ndarray]:
     """The naive loop: full-resolution detection (upsample 1) on every frame, then the 68 points."""
-    import dlib
-
+    if not _naive:  # a single worker runs here, where no initializer ran
+        _naive_init()
     detector, predictor = _naive["detector"], _naive["predictor"]
     out = []
     for path in frame_files(Path(folder)):
@@ -98,11 +97,11 @@ def _naive_folder(folder: str) -> tuple[str, np.ndarray]:
 
 
 def timed_pool(function, items, workers, initializer=None):
-    context = multiprocessing.get_context("fork")
+    """Results in item order, and the wall time, of ``function`` over ``items`` on the package's executor
+    (fork start, as extraction uses)."""
     started = time.perf_counter()
-    with context.Pool(workers, initializer=initializer) as pool:
-        results = pool.map(function, items, chunksize=1)
-    return results, time.perf_counter() - started
+    results = dict(run_jobs(function, items, workers=workers, start_method="fork", initializer=initializer))
+    return [results[index] for index in range(len(items))], time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         for folder, naive_points in naive:
             clip = Path(folder).relative_to(root).as_posix()
             ours, _ = read_landmarks(out / f"{clip}.csv")
-            eye = np.linalg.norm(naive_points[:, 36] - naive_points[:, 45], axis=-1)
+            eye = eye_distance(naive_points)
             differences.append(np.linalg.norm(ours - naive_points, axis=-1) / eye[:, None])
         difference = float(np.nanmedian(np.concatenate(differences)))
 

@@ -61,7 +61,7 @@ class LandmarkDataset:
 LABELS_NAME = "labels.csv"
 
 
-def _landmark_files(folder: Path, skip: Path | None = None) -> dict[str, Path]:
+def landmark_files(folder: Path, skip: Path | None = None) -> dict[str, Path]:
     """Landmark CSVs under ``folder`` by clip id; the manifest, a root ``labels.csv`` and the labels file
     itself are not clips."""
     files = {}
@@ -126,7 +126,7 @@ def load_dataset(
     if length_mode not in ("resample", "pad"):
         raise ValueError(f"length_mode must be 'resample' or 'pad', got {length_mode!r}")
     skip = Path(labels).resolve() if isinstance(labels, (str, os.PathLike)) else None
-    files = _landmark_files(folder, skip)
+    files = landmark_files(folder, skip)
     if not files:
         raise DatasetError(f"no landmark CSV under {folder}")
 

@@ -15,16 +15,16 @@ from ..layout import MEAN_SHAPE, NOSE_TIP, eye_distance, eye_midpoint, eye_roll,
 
 
 def procrustes_align(points: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """Similarity-align each shape (..., 68, 2) to ``reference`` (68, 2): least-squares rotation, scale
-    and translation, no reflection."""
+    """Similarity-align each shape (..., 68, 2) to ``reference``: one shape (68, 2) for all, or one per shape
+    (..., 68, 2); least-squares rotation, scale and translation, no reflection."""
     ref = np.asarray(reference, dtype=float)
-    ref_centre = ref.mean(axis=0)
+    ref_centre = ref.mean(axis=-2, keepdims=True)
     ref0 = ref - ref_centre
     centre = points.mean(axis=-2, keepdims=True)
     src0 = points - centre
     # closed form for 2-D similarity: rotation angle from the cross-covariance
-    a = (src0[..., 0] * ref0[:, 0] + src0[..., 1] * ref0[:, 1]).sum(axis=-1)
-    b = (src0[..., 0] * ref0[:, 1] - src0[..., 1] * ref0[:, 0]).sum(axis=-1)
+    a = (src0[..., 0] * ref0[..., 0] + src0[..., 1] * ref0[..., 1]).sum(axis=-1)
+    b = (src0[..., 0] * ref0[..., 1] - src0[..., 1] * ref0[..., 0]).sum(axis=-1)
     norm = (src0**2).sum(axis=(-1, -2))
     scale = np.sqrt(a**2 + b**2) / np.where(norm > 0, norm, 1.0)
     angle = np.arctan2(b, a)
