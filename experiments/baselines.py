@@ -1,39 +1,154 @@
 """Frame-order-blind reference: how far the clip's average shape alone gets, under the same folds.
 
-A landmark model that cannot beat this baseline is not using the face's movement over time. The
-baseline averages every clip over its frames (so any reordering of frames gives the same input) and fits
-a standardised logistic regression inside each training fold.
+A landmark model that cannot beat this baseline is not using the face's movement over time. The baseline
+averages every clip over its frames (so any reordering of frames gives the same input) and fits a
+standardised logistic regression inside each training part. It is a fold pipeline like the graph models',
+so it runs through the same cross-validation engine and writes the same run folder:
+
+    run_baseline("landmarks/", "runs/baseline", labels="labels.csv", folds_file="runs/stgcn/folds.csv")
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
 import numpy as np
+import torch
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from landmarks import LandmarkDataset
 
-from .metrics import classification_metrics, summarise
-from .protocol import check_no_leakage
+from .cross_validation import cross_validate
+from .fold_pipeline import FoldPipeline
+from .protocol import check_no_leakage, read_folds
+from .run_folder import check_run_folder
+from .settings import DataSettings, ExecutionSettings, ProtocolSettings, SettingsError, group_flat
+
+
+@dataclass
+class BaselineSettings:
+    """The baseline's run: how clips are loaded, the protocol's folds and the regularisation of the
+    logistic regression (inverse strength, scikit-learn's C)."""
+
+    data: DataSettings = field(default_factory=DataSettings)
+    protocol: ProtocolSettings = field(default_factory=lambda: ProtocolSettings(resample="none"))
+    execution: ExecutionSettings = field(default_factory=ExecutionSettings)
+    regularisation: float = 1.0
+
+    def make_pipeline(self) -> FrameAveragePipeline:
+        return FrameAveragePipeline(self)
+
+    def describe(self) -> str:
+        return "frame-average baseline"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def load_dataset(self, landmarks: str | os.PathLike, labels: str | os.PathLike | None = None) -> LandmarkDataset:
+        return self.data.load(landmarks, labels)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> BaselineSettings:
+        return cls(DataSettings(**values["data"]), ProtocolSettings(**values["protocol"]),
+                   ExecutionSettings(**values["execution"]), values["regularisation"])
+
+
+def frame_average_features(X: np.ndarray) -> np.ndarray:
+    """Each clip's mean shape over frames, flattened: (N, T, V, C) -> (N, V * 2)."""
+    return np.asarray(X)[..., :2].mean(axis=1).reshape(len(X), -1)
+
+
+class FrameAveragePipeline(FoldPipeline):
+    """Standardiser -> logistic regression on each clip's mean shape, fitted on the fit part of a fold (the
+    validation part selects nothing: there is no epoch to choose)."""
+
+    kind = "frame-average"
+
+    def __init__(self, settings: BaselineSettings) -> None:
+        self.settings = settings
+
+    def fit(self, X, y, X_val, y_val, *, classes, seed, description="", on_epoch=None) -> FrameAveragePipeline:
+        self.classes_ = list(classes)
+        self.scaler_ = StandardScaler().fit(frame_average_features(X))
+        self.model_ = LogisticRegression(C=self.settings.regularisation, max_iter=5000)
+        self.model_.fit(self.scaler_.transform(frame_average_features(X)), y)
+        self.facts_ = {"classes_seen": [self.classes_[i] for i in self.model_.classes_]}
+        self.history_ = {"train_loss": [], "val_loss": [], "val_accuracy": [], "best_epoch": 0}
+        if on_epoch is not None:
+            on_epoch(1)
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class probabilities (N, classes); a class the fit part lacked gets probability 0."""
+        seen = self.model_.predict_proba(self.scaler_.transform(frame_average_features(X)))
+        probabilities = np.zeros((len(X), len(self.classes_)))
+        probabilities[:, self.model_.classes_] = seen
+        return probabilities
+
+    def state(self) -> dict:
+        return {
+            "settings": self.settings.as_dict(), "classes": self.classes_,
+            "scaler": {"mean": torch.from_numpy(self.scaler_.mean_), "scale": torch.from_numpy(self.scaler_.scale_)},
+            "model": {"coef": torch.from_numpy(self.model_.coef_),
+                      "intercept": torch.from_numpy(self.model_.intercept_),
+                      "classes": torch.from_numpy(self.model_.classes_)},
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> FrameAveragePipeline:
+        pipeline = cls(BaselineSettings.from_dict(state["settings"]))
+        pipeline.classes_ = list(state["classes"])
+        pipeline.scaler_ = StandardScaler()
+        pipeline.scaler_.mean_ = state["scaler"]["mean"].numpy()
+        pipeline.scaler_.scale_ = state["scaler"]["scale"].numpy()
+        pipeline.scaler_.n_features_in_ = len(pipeline.scaler_.mean_)
+        pipeline.model_ = LogisticRegression(C=pipeline.settings.regularisation)
+        pipeline.model_.coef_ = state["model"]["coef"].numpy()
+        pipeline.model_.intercept_ = state["model"]["intercept"].numpy()
+        pipeline.model_.classes_ = state["model"]["classes"].numpy()
+        pipeline.model_.n_features_in_ = pipeline.model_.coef_.shape[1]
+        return pipeline
+
+
+def baseline_settings(regularisation: float = 1.0, **flat) -> BaselineSettings:
+    """Baseline settings from flat names (``length``, ``normalize``, ``folds``, ``seed`` ...)."""
+    groups, _, rest = group_flat({name: value for name, value in flat.items() if value is not None})
+    if rest:
+        raise SettingsError(f"the frame-average baseline takes no setting {', '.join(sorted(rest))}")
+    return BaselineSettings(groups["data"], groups["protocol"], groups["execution"], regularisation)
+
+
+def run_baseline(
+    landmarks: str | os.PathLike,
+    out: str | os.PathLike,
+    labels: str | os.PathLike | None = None,
+    folds_file: str | os.PathLike | None = None,
+    overwrite: bool = False,
+    regularisation: float = 1.0,
+    **flat,
+) -> dict:
+    """The baseline as a run folder under the same protocol as the models (``folds_file``: an earlier run's
+    folds.csv, so it sits in every comparison); returns metrics.json's content."""
+    settings = baseline_settings(regularisation, **flat)
+    check_run_folder(out, overwrite)
+    dataset = settings.load_dataset(landmarks, labels)
+    folds = read_folds(folds_file, dataset.clips, dataset.subjects) if folds_file is not None else None
+    config = {"landmarks": str(Path(landmarks).resolve()), "labels": None if labels is None else str(labels),
+              "folds_file": None if folds_file is None else str(folds_file), "dataset": dataset.summary()}
+    return cross_validate(dataset, settings, out, folds=folds, config=config, overwrite=overwrite)
 
 
 def frame_average_baseline(dataset: LandmarkDataset, folds: np.ndarray, regularisation: float = 1.0) -> np.ndarray:
-    """Out-of-fold class predictions (N,) of logistic regression on each clip's mean over frames."""
-    features = dataset.X[..., :2].mean(axis=1).reshape(len(dataset), -1)
+    """Out-of-fold class predictions (N,) of the baseline for a given split, without a run folder."""
     predictions = np.zeros(len(dataset), dtype=int)
+    settings = BaselineSettings(regularisation=regularisation)
     for fold in np.unique(folds):
         train, test = np.nonzero(folds != fold)[0], np.nonzero(folds == fold)[0]
         check_no_leakage(dataset.subjects, train, test, f"baseline fold {fold}")
-        classifier = make_pipeline(StandardScaler(), LogisticRegression(C=regularisation, max_iter=5000))
-        classifier.fit(features[train], dataset.y[train])
-        predictions[test] = classifier.predict(features[test])
+        pipeline = FrameAveragePipeline(settings).fit(dataset.X[train], dataset.y[train], dataset.X[:0],
+                                                      dataset.y[:0], classes=dataset.classes, seed=0)
+        predictions[test] = pipeline.predict_proba(dataset.X[test]).argmax(1)
     return predictions
-
-
-def out_of_fold_metrics(y: np.ndarray, predicted: np.ndarray, folds: np.ndarray, classes: list[str]) -> dict:
-    """Scores of out-of-fold predictions as metrics.json holds a run's: per fold, mean and std, pooled."""
-    per_fold = [{"fold": int(fold), **classification_metrics(y[folds == fold], predicted[folds == fold], classes)}
-                for fold in np.unique(folds)]
-    return {"classes": classes, "summary": summarise(per_fold),
-            "pooled": classification_metrics(y, predicted, classes), "folds": per_fold}

@@ -1,7 +1,10 @@
 """The cross-validation engine, one for every model kind: subject-grouped outer folds checked for leakage,
 a subject-grouped validation split inside each training part, folds trained here or in worker processes,
-and the run folder (config.json, folds.csv, predictions.csv, metrics.json, history.json, confusion.png,
-curves.png and one fitted pipeline per fold in fold_models/).
+and the run folder (config.json, folds.csv, predictions.csv, validation_predictions.csv, metrics.json,
+history.json, confusion.png, curves.png and one fitted pipeline per fold in fold_models/).
+
+validation_predictions.csv holds each fold's selected pipeline's probabilities for that fold's validation
+clips (never its test clips): what late fusion may learn from without touching a test clip.
 
 A branch supplies its settings object, which names the protocol and execution groups and makes the fold
 pipeline (``experiments.fold_pipeline.FoldPipeline``): everything learned from data is learned by that
@@ -76,9 +79,22 @@ class FoldJob:
     in_worker: bool
 
 
-def _train_fold(job: FoldJob) -> tuple[np.ndarray, dict, dict]:
-    """Split the training part into fit and validation subjects, fit a fresh pipeline on the fit part,
-    save it, and return the test probabilities, the fold's facts and its learning curves."""
+@dataclass
+class FoldResult:
+    """What a fold hands back: probabilities of its test clips and of its validation clips (by position in
+    the data set), its facts for metrics.json and its learning curves."""
+
+    test: np.ndarray
+    test_probabilities: np.ndarray
+    validation: np.ndarray
+    validation_probabilities: np.ndarray
+    facts: dict
+    curves: dict
+
+
+def _train_fold(job: FoldJob) -> FoldResult:
+    """Split the training part into fit and validation subjects, fit a fresh pipeline on the fit part, save
+    it, and score the test clips and the validation clips with it."""
     dataset, train, fold = job.dataset, job.train, job.fold
     seed = job.seed * 1000 + fold
     subjects = dataset.subjects
@@ -105,7 +121,8 @@ def _train_fold(job: FoldJob) -> tuple[np.ndarray, dict, dict]:
         "test_clips": int(len(job.test)), "validation_subjects": sorted(map(str, np.unique(subjects[val_idx]))),
         "test_subjects": sorted(map(str, np.unique(subjects[job.test]))), **pipeline.facts_,
     }
-    return pipeline.predict_proba(dataset.X[job.test]), facts, pipeline.history_
+    return FoldResult(job.test, pipeline.predict_proba(dataset.X[job.test]), val_idx,
+                      pipeline.predict_proba(dataset.X[val_idx]), facts, pipeline.history_)
 
 
 def _use_threads(threads: int) -> None:
@@ -149,6 +166,19 @@ def _run_folds(jobs: list[FoldJob], workers: int, threads: int, epochs: int):
                 f"{error}. Run with jobs=1, or, from a script of your own, call it under "
                 "if __name__ == '__main__': (the workers re-import that script)"
             ) from error
+
+
+def prediction_table(dataset: LabelledClips, rows: np.ndarray, folds: np.ndarray,
+                     probabilities: np.ndarray) -> pd.DataFrame:
+    """Clip, subject, fold, true and predicted class, and ``p_<class>`` of the clips at ``rows``."""
+    predicted = probabilities.argmax(1)
+    table = pd.DataFrame({
+        "clip": [dataset.clips[i] for i in rows], "subject": dataset.subjects[rows], "fold": folds,
+        "y_true": [dataset.classes[i] for i in dataset.y[rows]], "y_pred": [dataset.classes[i] for i in predicted],
+    })
+    for index, name in enumerate(dataset.classes):
+        table[f"p_{name}"] = np.round(probabilities[:, index], 6)
+    return table
 
 
 def cross_validate(
@@ -196,30 +226,31 @@ def cross_validate(
         jobs.append(FoldJob(dataset, train, test, fold, template, protocol.validation_share, execution.seed,
                             fold_file(out, fold), leakage_check, in_worker=workers > 1))
 
-    results = {}
-    for fold, (fold_probabilities, facts, curves) in _run_folds(jobs, workers, threads, template.planned_epochs):
-        test = jobs[fold_ids.index(fold)].test
-        scores = classification_metrics(dataset.y[test], fold_probabilities.argmax(1), dataset.classes)
-        results[fold] = (test, fold_probabilities, {**facts, **scores}, curves)
+    results: dict[int, FoldResult] = {}
+    for fold, result in _run_folds(jobs, workers, threads, template.planned_epochs):
+        scores = classification_metrics(dataset.y[result.test], result.test_probabilities.argmax(1), dataset.classes)
+        result.facts = {**result.facts, **scores}
+        results[fold] = result
         tqdm.write(
             f"fold {fold}: accuracy {scores['accuracy']:.3f}  F1 (weighted) {scores['f1_weighted']:.3f}  "
-            f"test {facts['test_clips']} clips of {len(facts['test_subjects'])} subjects",
+            f"test {result.facts['test_clips']} clips of {len(result.facts['test_subjects'])} subjects",
             file=sys.stderr,
         )
+    ordered = [results[fold] for fold in fold_ids]
     probabilities = np.zeros((len(dataset), len(dataset.classes)))
-    for test, fold_probabilities, _, _ in results.values():
-        probabilities[test] = fold_probabilities
-    per_fold = [results[fold][2] for fold in fold_ids]
-    histories = [results[fold][3] for fold in fold_ids]
+    for result in ordered:
+        probabilities[result.test] = result.test_probabilities
+    per_fold = [result.facts for result in ordered]
+    histories = [result.curves for result in ordered]
 
     predicted = probabilities.argmax(1)
-    table = pd.DataFrame({
-        "clip": dataset.clips, "subject": dataset.subjects, "fold": folds,
-        "y_true": [dataset.classes[i] for i in dataset.y], "y_pred": [dataset.classes[i] for i in predicted],
-    })
-    for index, name in enumerate(dataset.classes):
-        table[f"p_{name}"] = np.round(probabilities[:, index], 6)
-    table.to_csv(out / "predictions.csv", index=False)
+    prediction_table(dataset, np.arange(len(dataset)), folds, probabilities).to_csv(out / "predictions.csv",
+                                                                                     index=False)
+    validation = [prediction_table(dataset, result.validation, np.full(len(result.validation), fold),
+                                   result.validation_probabilities) for fold, result in zip(fold_ids, ordered,
+                                                                                           strict=True)]
+    pd.concat(validation, ignore_index=True).drop(columns="y_pred").to_csv(out / "validation_predictions.csv",
+                                                                           index=False)
     metrics = {
         "classes": dataset.classes,
         "summary": summarise(per_fold),

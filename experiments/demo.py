@@ -20,9 +20,7 @@ from pathlib import Path
 from landmarks import animate_photo, extract_landmarks
 from landmarks.commands import run_command
 
-from .baselines import frame_average_baseline, out_of_fold_metrics
-from .graph_branch import settings_for
-from .protocol import read_folds
+from .baselines import run_baseline
 from .reports import comparison_table
 from .train_graph import train_graph
 
@@ -63,11 +61,11 @@ def run_demo(
         print(f"3/3 training {name} ...", file=sys.stderr)
         runs[name] = train_graph(landmarks_dir, out / f"run_{name}", labels=labels, model=name, overwrite=True,
                                  **common)
-    # the baseline sees the same per-frame shape normalisation as the models, only not the frame order
-    dataset = settings_for().load_dataset(landmarks_dir, labels)
-    split = read_folds(out / f"run_{model_names[0]}" / "folds.csv", dataset.clips, dataset.subjects)
-    predicted = frame_average_baseline(dataset, split)
-    runs["frame-average baseline"] = out_of_fold_metrics(dataset.y, predicted, split, dataset.classes)
+    # the baseline sees the same per-frame shape normalisation and the same folds as the models, only not
+    # the frame order
+    runs["frame-average baseline"] = run_baseline(landmarks_dir, out / "run_baseline", labels=labels,
+                                                  folds_file=out / f"run_{model_names[0]}" / "folds.csv",
+                                                  overwrite=True, seed=seed)
     print(f"done in {time.perf_counter() - started:.0f} s; runs in {out}", file=sys.stderr)
     return runs
 

@@ -41,6 +41,8 @@ def plot_curves(histories: list[dict], path: str | os.PathLike) -> None:
     axis = figure.subplots()
     colours = colormaps["tab10"].colors
     for fold, history in enumerate(histories):
+        if not history["train_loss"]:  # a pipeline trained without epochs (a linear baseline) has no curve
+            continue
         colour = colours[fold % len(colours)]
         epochs = np.arange(1, len(history["train_loss"]) + 1)
         axis.plot(epochs, history["train_loss"], color=colour, label=f"fold {fold} train")
@@ -50,6 +52,7 @@ def plot_curves(histories: list[dict], path: str | os.PathLike) -> None:
     axis.set_xlabel("epoch")
     axis.set_ylabel("loss")
     axis.set_title("loss per fold (dots: selected epoch)")
-    axis.legend(fontsize=7, ncol=2)
+    if axis.lines:
+        axis.legend(fontsize=7, ncol=2)
     figure.tight_layout()
     figure.savefig(path, dpi=120)

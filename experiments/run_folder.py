@@ -14,8 +14,8 @@ from pathlib import Path
 
 from .fold_pipeline import FoldPipeline, load_pipeline
 
-RUN_FILES = ("config.json", "folds.csv", "predictions.csv", "metrics.json", "history.json", "confusion.png",
-             "curves.png")
+RUN_FILES = ("config.json", "folds.csv", "predictions.csv", "validation_predictions.csv", "metrics.json",
+             "history.json", "confusion.png", "curves.png")
 
 
 def _earlier_run(out: Path) -> list[Path]:

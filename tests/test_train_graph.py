@@ -120,6 +120,24 @@ def test_a_saved_fold_model_scores_clips_as_the_run_did(smote_run, imbalanced):
         load_fold_model(folder, 0)
 
 
+def test_validation_predictions_cover_each_folds_validation_clips_and_never_its_test_clips(smote_run, imbalanced):
+    out, metrics = smote_run
+    folder, _ = imbalanced
+    validation = pd.read_csv(out / "validation_predictions.csv")
+    assert list(validation.columns) == ["clip", "subject", "fold", "y_true", "p_neutral", "p_phasic", "p_tonic"]
+    folds = pd.read_csv(out / "folds.csv").set_index("clip")["fold"]
+    pipeline = load_fold_model(out, 2)
+    dataset = pipeline.settings.load_dataset(folder, folder / "labels.csv")
+    for fold in metrics["folds"]:
+        rows = validation[validation["fold"] == fold["fold"]]
+        assert sorted(rows["subject"].unique()) == fold["validation_subjects"]
+        assert len(rows) == fold["validation_clips"] and (folds[rows["clip"]] != fold["fold"]).all()
+    fold_two = validation[validation["fold"] == 2]
+    X = dataset.X[[dataset.clips.index(clip) for clip in fold_two["clip"]]]
+    expected = fold_two[["p_neutral", "p_phasic", "p_tonic"]].to_numpy()
+    assert np.allclose(pipeline.predict_proba(X), expected, atol=1e-6)
+
+
 def test_fold_files_of_an_older_version_or_missing_ones_are_explained(smote_run, tmp_path):
     out, _ = smote_run
     old = tmp_path / "old"
