@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from landmarks import LandmarkDataset
 
 from .cross_validation import cross_validate
-from .fold_pipeline import FoldPipeline
+from .fold_pipeline import FoldPipeline, restore_scaler, scaler_state
 from .protocol import check_no_leakage, read_folds
 from .run_folder import check_run_folder
 from .settings import DataSettings, ExecutionSettings, ProtocolSettings, SettingsError, group_flat
@@ -91,7 +91,7 @@ class FrameAveragePipeline(FoldPipeline):
     def state(self) -> dict:
         return {
             "settings": self.settings.as_dict(), "classes": self.classes_,
-            "scaler": {"mean": torch.from_numpy(self.scaler_.mean_), "scale": torch.from_numpy(self.scaler_.scale_)},
+            "scaler": scaler_state(self.scaler_),
             "model": {"coef": torch.from_numpy(self.model_.coef_),
                       "intercept": torch.from_numpy(self.model_.intercept_),
                       "classes": torch.from_numpy(self.model_.classes_)},
@@ -101,10 +101,7 @@ class FrameAveragePipeline(FoldPipeline):
     def from_state(cls, state: dict) -> FrameAveragePipeline:
         pipeline = cls(BaselineSettings.from_dict(state["settings"]))
         pipeline.classes_ = list(state["classes"])
-        pipeline.scaler_ = StandardScaler()
-        pipeline.scaler_.mean_ = state["scaler"]["mean"].numpy()
-        pipeline.scaler_.scale_ = state["scaler"]["scale"].numpy()
-        pipeline.scaler_.n_features_in_ = len(pipeline.scaler_.mean_)
+        pipeline.scaler_ = restore_scaler(StandardScaler(), state["scaler"])
         pipeline.model_ = LogisticRegression(C=pipeline.settings.regularisation)
         pipeline.model_.coef_ = state["model"]["coef"].numpy()
         pipeline.model_.intercept_ = state["model"]["intercept"].numpy()

@@ -74,6 +74,20 @@ class FoldPipeline(ABC):
         torch.save({"format": FOLD_FILE_FORMAT, "kind": self.kind, **self.state()}, path)
 
 
+def scaler_state(scaler: Any) -> dict:
+    """A fitted standardiser's statistics (ours or scikit-learn's: ``mean_`` and ``scale_``) as float64
+    tensors, so they come back bit for bit."""
+    return {"mean": torch.from_numpy(np.asarray(scaler.mean_, dtype=np.float64)),
+            "scale": torch.from_numpy(np.asarray(scaler.scale_, dtype=np.float64))}
+
+
+def restore_scaler(scaler: Any, state: dict) -> Any:
+    """``scaler`` (unfitted) holding the statistics of ``scaler_state``."""
+    scaler.mean_, scaler.scale_ = state["mean"].numpy(), state["scale"].numpy()
+    scaler.n_features_in_ = len(scaler.mean_)
+    return scaler
+
+
 def load_pipeline(path: str | os.PathLike) -> FoldPipeline:
     """A fitted fold pipeline from its file, whatever its kind."""
     path = Path(path)

@@ -19,7 +19,7 @@ import torch
 from landmarks import Augmenter, LandmarkDataset, Standardizer
 from landmarks.dataset.normalize import add_velocity
 
-from .fold_pipeline import FoldPipeline
+from .fold_pipeline import FoldPipeline, restore_scaler, scaler_state
 from .losses import class_weights, make_loss
 from .resampling import oversample
 from .settings import (
@@ -186,8 +186,7 @@ class GraphPipeline(FoldPipeline):
     def state(self) -> dict:
         return {
             "settings": self.settings.as_dict(), "classes": self.classes_, "in_channels": len(self.standardizer_.mean_),
-            "standardizer": {"mean": torch.from_numpy(np.asarray(self.standardizer_.mean_, dtype=np.float64)),
-                             "scale": torch.from_numpy(np.asarray(self.standardizer_.scale_, dtype=np.float64))},
+            "standardizer": scaler_state(self.standardizer_),
             "model": self.model_.state_dict(),
         }
 
@@ -195,9 +194,7 @@ class GraphPipeline(FoldPipeline):
     def from_state(cls, state: dict) -> GraphPipeline:
         pipeline = cls(GraphTrainingSettings.from_dict(state["settings"]))
         pipeline.classes_ = list(state["classes"])
-        pipeline.standardizer_ = Standardizer()
-        pipeline.standardizer_.mean_ = state["standardizer"]["mean"].numpy()
-        pipeline.standardizer_.scale_ = state["standardizer"]["scale"].numpy()
+        pipeline.standardizer_ = restore_scaler(Standardizer(), state["standardizer"])
         pipeline.model_ = pipeline.settings.build_model(len(pipeline.classes_), state["in_channels"])
         pipeline.model_.load_state_dict(state["model"])
         pipeline.model_.eval()
