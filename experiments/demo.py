@@ -5,9 +5,11 @@
    nose wrinkle, eye closure) with phasic, tonic or neutral time courses, plus head motion and blinks.
 2. The extraction stage (real dlib) turns every clip into a landmark CSV.
 3. STGCN and STGCN-LSTM are trained with the leakage-free protocol (subject-grouped folds, statistics
-   fit on training parts only), next to the frame-order-blind baseline under the same folds.
-4. A results table is printed; every run folder is kept under ``--out``. Running the demo again reuses
-   the frames and landmarks there and replaces its own runs.
+   fit on training parts only), next to the frame-order-blind baseline, all under the same folds.
+4. The two graph models are fused (stacking, learned from each fold's validation clips).
+5. Every run is compared (``--out``/report/report.md: intervals over subjects, paired tests, figures) and
+   a results table is printed. Every run folder is kept under ``--out``; running the demo again reuses the
+   frames and landmarks there and replaces its own runs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from landmarks import animate_photo, extract_landmarks
 from landmarks.commands import run_command
 
 from .baselines import run_baseline
+from .comparison import compare_runs
+from .fusion import fuse_runs
 from .reports import comparison_table
 from .train_graph import train_graph
 
@@ -45,10 +49,10 @@ def run_demo(
     started = time.perf_counter()
     if not (frames_dir / "labels.csv").is_file():
         count = subjects * clips_per_class * len(CLASSES)
-        print(f"1/3 animating {count} clips of {frames} frames ...", file=sys.stderr)
+        print(f"1/5 animating {count} clips of {frames} frames ...", file=sys.stderr)
         animate_photo(frames_dir, subjects=subjects, clips_per_class={c: clips_per_class for c in CLASSES},
                       frames=frames, size=size, seed=seed)
-    print("2/3 extracting landmarks with dlib ...", file=sys.stderr)
+    print("2/5 extracting landmarks with dlib ...", file=sys.stderr)
     manifest = extract_landmarks(frames_dir, landmarks_dir, workers=workers, progress=True)
     failed = manifest[manifest["status"] != "ok"]
     if len(failed):
@@ -57,16 +61,27 @@ def run_demo(
     labels = frames_dir / "labels.csv"
     common = {"epochs": epochs, "folds": folds, "batch_size": 8, "lr": 3e-3, "resample": "none", "seed": seed,
               "patience": 0}
+    folds_file = None  # the first run draws the split, every other run reuses it
     for name in model_names:
-        print(f"3/3 training {name} ...", file=sys.stderr)
+        print(f"3/5 training {name} ...", file=sys.stderr)
         runs[name] = train_graph(landmarks_dir, out / f"run_{name}", labels=labels, model=name, overwrite=True,
-                                 **common)
+                                 folds_file=folds_file, **common)
+        folds_file = folds_file or out / f"run_{name}" / "folds.csv"
     # the baseline sees the same per-frame shape normalisation and the same folds as the models, only not
     # the frame order
     runs["frame-average baseline"] = run_baseline(landmarks_dir, out / "run_baseline", labels=labels,
-                                                  folds_file=out / f"run_{model_names[0]}" / "folds.csv",
-                                                  overwrite=True, seed=seed)
-    print(f"done in {time.perf_counter() - started:.0f} s; runs in {out}", file=sys.stderr)
+                                                  folds_file=folds_file, overwrite=True, seed=seed)
+    folders = {name: out / f"run_{name}" for name in model_names}
+    folders["frame-average baseline"] = out / "run_baseline"
+    if len(model_names) > 1:
+        print("4/5 fusing the graph models ...", file=sys.stderr)
+        runs["fused (stacking)"] = fuse_runs([folders[name] for name in model_names], out / "run_fused",
+                                             rule="stacking", overwrite=True, seed=seed)
+        folders["fused (stacking)"] = out / "run_fused"
+    print("5/5 comparing the runs ...", file=sys.stderr)
+    compare_runs(list(folders.values()), out / "report", names=list(folders), seed=seed)
+    print(f"done in {time.perf_counter() - started:.0f} s; runs in {out}, report in {out / 'report' / 'report.md'}",
+          file=sys.stderr)
     return runs
 
 
