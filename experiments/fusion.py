@@ -106,8 +106,8 @@ def _combine(rule: str, stack: np.ndarray, learned) -> np.ndarray:
         votes = np.zeros(stack.shape[1:])
         for run in stack:
             votes[np.arange(len(run)), run.argmax(1)] += 1
-        shares = votes / len(stack)
-        return shares + 1e-6 * stack.mean(axis=0)  # ties go to the class of higher mean probability
+        shares = votes / len(stack) + 1e-6 * stack.mean(axis=0)  # ties go to the class of higher mean probability
+        return shares / shares.sum(axis=1, keepdims=True)
     return learned.predict_proba(np.concatenate(list(stack), axis=1))
 
 
