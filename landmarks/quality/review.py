@@ -38,10 +38,11 @@ class ReviewSettings:
     thresholds: QualityThresholds = QualityThresholds()
 
 
-def sheet_frames(frames: int, evenly: int, worst: list[int]) -> list[int]:
-    """0-based frames of a sheet: ``evenly`` frames spread over the clip, then the worst ones not among them."""
+def sheet_frames(frames: int, evenly: int, worst: list[int]) -> tuple[list[int], list[int]]:
+    """0-based frames of a sheet: ``evenly`` frames spread over the clip (its first row), and the worst ones
+    not among them (the row below)."""
     spread = sorted({int(round(i)) for i in np.linspace(0, frames - 1, min(evenly, frames))}) if frames else []
-    return spread + [frame for frame in worst if frame not in spread]
+    return spread, [frame for frame in worst if frame not in spread]
 
 
 def _read_frames(clip: Clip | None, table: pd.DataFrame, wanted: set[int], everything: bool) -> dict[int, np.ndarray]:
@@ -96,7 +97,8 @@ def review_clip(job: tuple[str, Path, Clip | None, Path, ReviewSettings]) -> dic
         points, success = landmark_arrays(table)
         confidence = table["confidence"].to_numpy(float) if "confidence" in table else None
         quality = clip_quality(name, points, success, confidence, settings.thresholds)
-        rows = sheet_frames(len(success), settings.sheet_frames, worst_frames(points, success, settings.worst))
+        spread, worst = sheet_frames(len(success), settings.sheet_frames, worst_frames(points, success, settings.worst))
+        rows = spread + worst
         images = _read_frames(clip, table, set(rows), settings.video)
         if images:
             shape = next(iter(images.values())).shape[:2]
@@ -105,10 +107,10 @@ def review_clip(job: tuple[str, Path, Clip | None, Path, ReviewSettings]) -> dic
             shape = (int(np.nanmax(tracked[:, 1])) + 40, int(np.nanmax(tracked[:, 0])) + 40)
         blank = np.full((*shape, 3), 255, np.uint8)
         frames = [images.get(row, blank) for row in rows]
-        labels = [f"{'worst ' if i >= settings.sheet_frames else ''}frame {row + 1}" for i, row in enumerate(rows)]
+        labels = [f"frame {row + 1}" for row in spread] + [f"moved most: frame {row + 1}" for row in worst]
         sheet = contact_sheet(frames, [points[row] if success[row] else None for row in rows], labels,
                               [bool(success[row]) for row in rows], face_window(points, success, shape),
-                              settings.graph, settings.tile)
+                              settings.graph, settings.tile, columns=max(len(spread), 1))
         sheet_path = out / SHEETS_DIR / f"{name}.png"
         sheet_path.parent.mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(sheet_path), sheet)
