@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import combinations
 from pathlib import Path
 
@@ -19,9 +20,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
-from sklearn.metrics import confusion_matrix, f1_score, precision_recall_curve, roc_curve
+from sklearn.metrics import precision_recall_curve, roc_curve
 
 from .fusion import check_runs, read_run
+from .metrics import classification_metrics
 
 ALPHA = 0.05
 
@@ -37,6 +39,21 @@ class RunScores:
     probabilities: np.ndarray
     folds: np.ndarray
     subjects: np.ndarray
+
+    @cached_property
+    def pooled(self) -> dict:
+        """Scores over all the run's out-of-fold predictions, as metrics.json reports them."""
+        return classification_metrics(self.y, self.predicted, self.classes)
+
+    @cached_property
+    def per_fold(self) -> pd.DataFrame:
+        """Accuracy and macro F1 of every fold."""
+        rows = []
+        for fold in np.unique(self.folds):
+            here = self.folds == fold
+            scores = classification_metrics(self.y[here], self.predicted[here], self.classes)
+            rows.append({"fold": int(fold), "accuracy": scores["accuracy"], "f1_macro": scores["f1_macro"]})
+        return pd.DataFrame(rows)
 
 
 def load_runs(paths: list[str | os.PathLike], names: list[str] | None = None) -> list[RunScores]:
@@ -69,11 +86,12 @@ def subject_bootstrap(subjects: np.ndarray, resamples: int, seed: int) -> np.nda
 
 
 def weighted_scores(y: np.ndarray, predicted: np.ndarray, weights: np.ndarray, classes: int) -> dict[str, np.ndarray]:
-    """Accuracy, macro F1 and per-class recall for every row of clip ``weights`` (resamples, clips)."""
+    """Accuracy and macro F1 for every row of clip ``weights`` (resamples, clips): the bootstrap's scores,
+    without a loop over resamples."""
     correct = (y == predicted).astype(float)
     total = weights.sum(axis=1)
     accuracy = (weights * correct).sum(axis=1) / np.maximum(total, 1e-12)
-    recalls, f1s = [], []
+    f1s = []
     for k in range(classes):
         true_k, pred_k = y == k, predicted == k
         tp = (weights * (true_k & pred_k)).sum(axis=1)
@@ -82,8 +100,7 @@ def weighted_scores(y: np.ndarray, predicted: np.ndarray, weights: np.ndarray, c
         precision = np.divide(tp, claimed, out=np.zeros_like(tp), where=claimed > 0)
         f1s.append(np.divide(2 * precision * recall, precision + recall, out=np.zeros_like(tp),
                              where=(precision + recall) > 0))
-        recalls.append(recall)
-    return {"accuracy": accuracy, "f1_macro": np.mean(f1s, axis=0), "recall": np.stack(recalls, axis=1)}
+    return {"accuracy": accuracy, "f1_macro": np.mean(f1s, axis=0)}
 
 
 def interval(values: np.ndarray) -> tuple[float, float]:
@@ -91,34 +108,19 @@ def interval(values: np.ndarray) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def fold_scores(run: RunScores) -> pd.DataFrame:
-    """Accuracy and macro F1 of every fold."""
-    rows = []
-    for fold in np.unique(run.folds):
-        here = run.folds == fold
-        single = weighted_scores(run.y[here], run.predicted[here], np.ones((1, here.sum())), len(run.classes))
-        rows.append({"fold": int(fold), "accuracy": float(single["accuracy"][0]),
-                     "f1_macro": float(single["f1_macro"][0])})
-    return pd.DataFrame(rows)
-
-
 def score_table(runs: list[RunScores], weights: np.ndarray) -> pd.DataFrame:
     """Per run: mean ± std over folds, pooled accuracy and macro F1 with their subject-bootstrap 95%
     intervals, weighted F1 and per-class recall (pooled)."""
     rows = []
     for run in runs:
-        folds = fold_scores(run)
-        pooled = weighted_scores(run.y, run.predicted, np.ones((1, len(run.y))), len(run.classes))
+        folds, pooled = run.per_fold, run.pooled
         boot = weighted_scores(run.y, run.predicted, weights, len(run.classes))
-        recall = pooled["recall"][0]
-        f1_weighted = float(f1_score(run.y, run.predicted, labels=list(range(len(run.classes))), average="weighted",
-                                     zero_division=0))
         row = {"run": run.name, "accuracy_mean": folds["accuracy"].mean(),
                "accuracy_std": folds["accuracy"].std(ddof=0),
-               "accuracy": float(pooled["accuracy"][0]), "accuracy_ci": interval(boot["accuracy"]),
-               "f1_macro": float(pooled["f1_macro"][0]), "f1_macro_ci": interval(boot["f1_macro"]),
-               "f1_weighted": f1_weighted}
-        row.update({f"recall_{name}": float(recall[k]) for k, name in enumerate(run.classes)})
+               "accuracy": pooled["accuracy"], "accuracy_ci": interval(boot["accuracy"]),
+               "f1_macro": pooled["f1_macro"], "f1_macro_ci": interval(boot["f1_macro"]),
+               "f1_weighted": pooled["f1_weighted"]}
+        row.update({f"recall_{name}": scores["recall"] for name, scores in pooled["per_class"].items()})
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -148,7 +150,7 @@ def pair_table(runs: list[RunScores], weights: np.ndarray) -> pd.DataFrame:
     per-fold accuracy, McNemar's test, and a plain verdict."""
     rows = []
     for a, b in combinations(runs, 2):
-        folds_a, folds_b = fold_scores(a), fold_scores(b)
+        folds_a, folds_b = a.per_fold, b.per_fold
         k = len(folds_a)
         t, p_t = corrected_t_test((folds_a["accuracy"] - folds_b["accuracy"]).to_numpy(), 1.0 / k)
         only_a, only_b, p_mcnemar = mcnemar(a, b)
@@ -179,7 +181,7 @@ def draw_figures(runs: list[RunScores], out: Path) -> list[str]:
     axis = figure.subplots()
     width = 0.8 / len(runs)
     for r, run in enumerate(runs):
-        recall = weighted_scores(run.y, run.predicted, np.ones((1, len(run.y))), len(classes))["recall"][0]
+        recall = [scores["recall"] for scores in run.pooled["per_class"].values()]
         axis.bar(np.arange(len(classes)) + r * width - 0.4 + width / 2, recall, width, label=run.name)
     axis.set_xticks(range(len(classes)), classes)
     axis.set_ylim(0, 1)
@@ -188,7 +190,7 @@ def draw_figures(runs: list[RunScores], out: Path) -> list[str]:
     names.append(_save(figure, out / "recall.png"))
     figure = Figure(figsize=(3.2 * len(runs), 3.2))
     for axis, run in zip(np.atleast_1d(figure.subplots(1, len(runs))), runs, strict=True):
-        matrix = confusion_matrix(run.y, run.predicted, labels=list(range(len(classes))))
+        matrix = np.array(run.pooled["confusion"])
         shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
         axis.imshow(shares, cmap="Blues", vmin=0, vmax=1)
         for i in range(len(classes)):
