@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,5 +184,4 @@ def fuse_runs(
                "pooled": classification_metrics(y, fused.argmax(1), classes), "folds": per_fold}
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     plot_confusion(np.array(metrics["pooled"]["confusion"]), classes, out / "confusion.png", f"fusion ({rule})")
-    shutil.rmtree(out / "fold_models", ignore_errors=True)  # a fused run has no fold models of its own
     return metrics

@@ -46,7 +46,7 @@ def prepare_run_folder(out: str | os.PathLike, overwrite: bool = False) -> Path:
     check_run_folder(out, overwrite)
     for path in _earlier_run(out):
         path.unlink()
-    (out / "fold_models").mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)  # fold_models/ is made by the first fold file saved into it
     return out
 
 
