@@ -16,11 +16,12 @@ landmarks.extract), measure how well the face was tracked and draw a contact she
 QC/qc.csv has one row per clip: tracked_share (frames with a face), longest_gap (frames without one, and
 gap_start), jitter (median frame-to-frame movement of the nose bridge and eye corners after taking out head
 motion, in outer eye-corner distances), jumps and jump_frames (frames whose face moved implausibly far),
-eye_distance_px (face size), confidence (median detector confidence), and flagged with the reasons.
-QC/sheets/<clip>.png shows frames evenly spaced over the clip and, below them, the frames that moved most, with the 68
-points and the facial graph, frame numbers, and a green (face found) or red (none) border. QC/index.md lists
-the flagged clips first with their sheets. --media is the extraction's INPUT (videos or frame folders);
-without it the sheets show the points on a blank page.
+moved_most (the frames that came closest to a jump), eye_distance_px (face size), confidence (median
+detector confidence), and flagged with the reasons. QC/sheets/<clip>.png shows frames evenly spaced over the
+clip and, below them, the frames that moved most, with the 68 points and the facial graph, frame numbers,
+and a green (face found) or red (none) border. QC/index.md lists the flagged clips first with their sheets.
+--media is the extraction's INPUT (videos or frame folders); without it the sheets show the points on a
+blank page.
 """
 
 

@@ -45,6 +45,7 @@ class ClipQuality:
     jitter: float
     jumps: int
     jump_frames: list[int] = field(default_factory=list)  # 1-based
+    moved_most: list[int] = field(default_factory=list)  # 1-based, the frames that moved most, worst first
     eye_distance_px: float = float("nan")
     confidence: float = float("nan")
     flagged: bool = False
@@ -53,6 +54,7 @@ class ClipQuality:
     def row(self) -> dict:
         values = asdict(self)
         values["jump_frames"] = " ".join(map(str, self.jump_frames))
+        values["moved_most"] = " ".join(map(str, self.moved_most))
         return values
 
 
@@ -83,19 +85,21 @@ def frame_movements(points: np.ndarray, success: np.ndarray) -> tuple[np.ndarray
 
 def clip_quality(
     clip: str, points: np.ndarray, success: np.ndarray, confidence: np.ndarray | None = None,
-    thresholds: QualityThresholds | None = None,
+    thresholds: QualityThresholds | None = None, moved_most: int = 2,
 ) -> ClipQuality:
-    """The quality measures of one clip (points (T, 68, 2) in pixels, NaN where ``success`` is false) and
-    whether, and why, it is flagged."""
+    """The quality measures of one clip (points (T, 68, 2) in pixels, NaN where ``success`` is false),
+    whether, and why, it is flagged, and its ``moved_most`` frames that came closest to (or past) a jump."""
     limits = thresholds or QualityThresholds()
     success = np.asarray(success, dtype=bool)
     gap, gap_start = longest_gap(success)
     frames_after, centre, stable, largest = frame_movements(points, success)
     jumped = frames_after[(centre > limits.jump_centre) | (largest > limits.jump_shape)]
+    badness = np.maximum(centre / limits.jump_centre, largest / limits.jump_shape)  # 1 and above: a jump
+    ranked = frames_after[np.argsort(-badness, kind="stable")[:moved_most]]
     quality = ClipQuality(
         clip=clip, frames=len(success), tracked_share=float(success.mean()) if len(success) else 0.0,
         longest_gap=gap, gap_start=gap_start + 1, jitter=float(np.median(stable)) if len(stable) else float("nan"),
-        jumps=len(jumped), jump_frames=[int(i) + 1 for i in jumped],
+        jumps=len(jumped), jump_frames=[int(i) + 1 for i in jumped], moved_most=[int(i) + 1 for i in ranked],
         eye_distance_px=float(np.median(eye_distance(points[success]))) if success.any() else float("nan"),
         confidence=float(np.median(confidence[success])) if confidence is not None and success.any() else float("nan"),
     )
@@ -114,10 +118,3 @@ def clip_quality(
     quality.flagged, quality.reasons = bool(reasons), "; ".join(reasons)
     return quality
 
-
-def worst_frames(points: np.ndarray, success: np.ndarray, count: int = 2) -> list[int]:
-    """The 0-based frames that moved most (largest point movement after alignment), worst first."""
-    frames_after, centre, _, largest = frame_movements(points, success)
-    badness = np.maximum(centre / QualityThresholds.jump_centre, largest / QualityThresholds.jump_shape)
-    order = np.argsort(-badness, kind="stable")[:count]
-    return [int(frames_after[i]) for i in order]

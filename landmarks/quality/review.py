@@ -23,7 +23,7 @@ from ..extraction.clips import Clip, find_clips, frame_files
 from ..parallel import run_jobs
 from ..schema import FRAME_FILE_COLUMN, write_table_atomic
 from .drawing import contact_sheet, face_window, plot_frame
-from .measures import ClipQuality, QualityThresholds, clip_quality, worst_frames
+from .measures import ClipQuality, QualityThresholds, clip_quality
 
 QC_NAME, INDEX_NAME, SHEETS_DIR, VIDEOS_DIR = "qc.csv", "index.md", "sheets", "videos"
 
@@ -96,8 +96,8 @@ def review_clip(job: tuple[str, Path, Clip | None, Path, ReviewSettings]) -> dic
         table = read_table(csv_path)
         points, success = landmark_arrays(table)
         confidence = table["confidence"].to_numpy(float) if "confidence" in table else None
-        quality = clip_quality(name, points, success, confidence, settings.thresholds)
-        spread, worst = sheet_frames(len(success), settings.sheet_frames, worst_frames(points, success, settings.worst))
+        quality = clip_quality(name, points, success, confidence, settings.thresholds, settings.worst)
+        spread, worst = sheet_frames(len(success), settings.sheet_frames, [frame - 1 for frame in quality.moved_most])
         rows = spread + worst
         images = _read_frames(clip, table, set(rows), settings.video)
         if images:
