@@ -86,8 +86,6 @@ class GraphTrainingSettings:
         return cls(model=ModelSettings(**values["model"]), **groups)
 
 
-
-
 PRESETS: dict[str, dict] = {
     # Ridouan et al.: STGCN-LSTM (two stacked LSTM layers of 15 and 20 units), SMOTE, Adam 1e-4 decayed
     # 0.96 every 1000 steps, 150 epochs, batch 10, five folds, pain vs no pain.
