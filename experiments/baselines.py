@@ -1,11 +1,16 @@
-"""Frame-order-blind reference: how far the clip's average shape alone gets, under the same folds.
+"""The simple peers every landmark model is judged against, under the same folds: standardised logistic
+regression inside each training part, on
 
-A landmark model that cannot beat this baseline is not using the face's movement over time. The baseline
-averages every clip over its frames (so any reordering of frames gives the same input) and fits a
-standardised logistic regression inside each training part. It is a fold pipeline like the graph models',
-so it runs through the same cross-validation engine and writes the same run folder:
+- ``frame-average`` features: each clip's mean shape over its frames. Any reordering of the frames gives the
+  same input, so a model that cannot beat it is not using the face's movement over time.
+- ``sequence`` features: every frame's coordinates, flattened (the temporal linear model): a graph model
+  should beat it too, or its graph and recurrence add nothing a linear map of the time course lacks.
+
+They are fold pipelines like the graph models', so they run through the same cross-validation engine and
+write the same run folder:
 
     run_baseline("landmarks/", "runs/baseline", labels="labels.csv", folds_file="runs/stgcn/folds.csv")
+    run_baseline("landmarks/", "runs/temporal", features="sequence", folds_file="runs/stgcn/folds.csv")
 """
 
 from __future__ import annotations
@@ -30,19 +35,24 @@ from .settings import DataSettings, ExecutionSettings, ProtocolSettings, Setting
 
 @dataclass
 class BaselineSettings:
-    """The baseline's run: how clips are loaded, the protocol's folds and the regularisation of the
-    logistic regression (inverse strength, scikit-learn's C)."""
+    """The baseline's run: how clips are loaded, the protocol's folds, the features (``frame-average`` or
+    ``sequence``) and the regularisation of the logistic regression (inverse strength, scikit-learn's C)."""
 
     data: DataSettings = field(default_factory=DataSettings)
     protocol: ProtocolSettings = field(default_factory=lambda: ProtocolSettings(resample="none"))
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
     regularisation: float = 1.0
+    features: str = "frame-average"
 
-    def make_pipeline(self) -> FrameAveragePipeline:
-        return FrameAveragePipeline(self)
+    def __post_init__(self) -> None:
+        if self.features not in FEATURES:
+            raise SettingsError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
+
+    def make_pipeline(self) -> LinearBaselinePipeline:
+        return LinearBaselinePipeline(self)
 
     def describe(self) -> str:
-        return "frame-average baseline"
+        return f"{self.features} baseline"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -53,7 +63,7 @@ class BaselineSettings:
     @classmethod
     def from_dict(cls, values: dict) -> BaselineSettings:
         return cls(DataSettings(**values["data"]), ProtocolSettings(**values["protocol"]),
-                   ExecutionSettings(**values["execution"]), values["regularisation"])
+                   ExecutionSettings(**values["execution"]), values["regularisation"], values["features"])
 
 
 def frame_average_features(X: np.ndarray) -> np.ndarray:
@@ -61,20 +71,29 @@ def frame_average_features(X: np.ndarray) -> np.ndarray:
     return np.asarray(X)[..., :2].mean(axis=1).reshape(len(X), -1)
 
 
-class FrameAveragePipeline(FoldPipeline):
-    """Standardiser -> logistic regression on each clip's mean shape, fitted on the fit part of a fold (the
-    validation part selects nothing: there is no epoch to choose)."""
+def sequence_features(X: np.ndarray) -> np.ndarray:
+    """Every frame's channels, flattened in time order: (N, T, V, C) -> (N, T * V * C)."""
+    return np.asarray(X).reshape(len(X), -1)
 
-    kind = "frame-average"
+
+FEATURES = {"frame-average": frame_average_features, "sequence": sequence_features}
+
+
+class LinearBaselinePipeline(FoldPipeline):
+    """Standardiser -> logistic regression on the settings' features of each clip, fitted on the fit part of
+    a fold (the validation part selects nothing: there is no epoch to choose)."""
+
+    kind = "linear-baseline"
 
     def __init__(self, settings: BaselineSettings) -> None:
         self.settings = settings
 
-    def fit(self, X, y, X_val, y_val, *, classes, seed, description="", on_epoch=None) -> FrameAveragePipeline:
+    def fit(self, X, y, X_val, y_val, *, classes, seed, description="", on_epoch=None) -> LinearBaselinePipeline:
         self.classes_ = list(classes)
-        self.scaler_ = StandardScaler().fit(frame_average_features(X))
+        features = FEATURES[self.settings.features](X)
+        self.scaler_ = StandardScaler().fit(features)
         self.model_ = LogisticRegression(C=self.settings.regularisation, max_iter=5000)
-        self.model_.fit(self.scaler_.transform(frame_average_features(X)), y)
+        self.model_.fit(self.scaler_.transform(features), y)
         self.facts_ = {"classes_seen": [self.classes_[i] for i in self.model_.classes_]}
         self.history_ = {"train_loss": [], "val_loss": [], "val_accuracy": [], "best_epoch": 0}
         if on_epoch is not None:
@@ -83,7 +102,7 @@ class FrameAveragePipeline(FoldPipeline):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities (N, classes); a class the fit part lacked gets probability 0."""
-        seen = self.model_.predict_proba(self.scaler_.transform(frame_average_features(X)))
+        seen = self.model_.predict_proba(self.scaler_.transform(FEATURES[self.settings.features](X)))
         probabilities = np.zeros((len(X), len(self.classes_)))
         probabilities[:, self.model_.classes_] = seen
         return probabilities
@@ -98,7 +117,7 @@ class FrameAveragePipeline(FoldPipeline):
         }
 
     @classmethod
-    def from_state(cls, state: dict) -> FrameAveragePipeline:
+    def from_state(cls, state: dict) -> LinearBaselinePipeline:
         pipeline = cls(BaselineSettings.from_dict(state["settings"]))
         pipeline.classes_ = list(state["classes"])
         pipeline.scaler_ = restore_scaler(StandardScaler(), state["scaler"])
@@ -110,12 +129,12 @@ class FrameAveragePipeline(FoldPipeline):
         return pipeline
 
 
-def baseline_settings(regularisation: float = 1.0, **flat) -> BaselineSettings:
-    """Baseline settings from flat names (``length``, ``normalize``, ``folds``, ``seed`` ...)."""
+def baseline_settings(regularisation: float = 1.0, features: str = "frame-average", **flat) -> BaselineSettings:
+    """Baseline settings from flat names (``length``, ``normalize``, ``velocity``, ``folds``, ``seed`` ...)."""
     groups, _, rest = group_flat({name: value for name, value in flat.items() if value is not None})
     if rest:
         raise SettingsError(f"the frame-average baseline takes no setting {', '.join(sorted(rest))}")
-    return BaselineSettings(groups["data"], groups["protocol"], groups["execution"], regularisation)
+    return BaselineSettings(groups["data"], groups["protocol"], groups["execution"], regularisation, features)
 
 
 def run_baseline(
@@ -125,11 +144,12 @@ def run_baseline(
     folds_file: str | os.PathLike | None = None,
     overwrite: bool = False,
     regularisation: float = 1.0,
+    features: str = "frame-average",
     **flat,
 ) -> dict:
     """The baseline as a run folder under the same protocol as the models (``folds_file``: an earlier run's
     folds.csv, so it sits in every comparison); returns metrics.json's content."""
-    settings = baseline_settings(regularisation, **flat)
+    settings = baseline_settings(regularisation, features, **flat)
     check_run_folder(out, overwrite)
     dataset = settings.load_dataset(landmarks, labels)
     folds = read_folds(folds_file, dataset.clips, dataset.subjects) if folds_file is not None else None
@@ -145,7 +165,7 @@ def frame_average_baseline(dataset: LandmarkDataset, folds: np.ndarray, regulari
     for fold in np.unique(folds):
         train, test = np.nonzero(folds != fold)[0], np.nonzero(folds == fold)[0]
         check_no_leakage(dataset.subjects, train, test, f"baseline fold {fold}")
-        pipeline = FrameAveragePipeline(settings).fit(dataset.X[train], dataset.y[train], dataset.X[:0],
+        pipeline = LinearBaselinePipeline(settings).fit(dataset.X[train], dataset.y[train], dataset.X[:0],
                                                       dataset.y[:0], classes=dataset.classes, seed=0)
         predictions[test] = pipeline.predict_proba(dataset.X[test]).argmax(1)
     return predictions

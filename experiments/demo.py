@@ -5,7 +5,8 @@
    nose wrinkle, eye closure) with phasic, tonic or neutral time courses, plus head motion and blinks.
 2. The extraction stage (real dlib) turns every clip into a landmark CSV.
 3. STGCN and STGCN-LSTM are trained with the leakage-free protocol (subject-grouped folds, statistics
-   fit on training parts only), next to the frame-order-blind baseline, all under the same folds.
+   fit on training parts only), next to their simple peers, all under the same folds: logistic regression
+   on each clip's mean shape (frame-order-blind) and on the flattened sequence (the temporal linear model).
 4. The two graph models are fused (stacking, learned from each fold's validation clips).
 5. Every run is compared (``--out``/report/report.md: intervals over subjects, paired tests, figures) and
    a results table is printed. Every run folder is kept under ``--out``; running the demo again reuses the
@@ -67,12 +68,12 @@ def run_demo(
         runs[name] = train_graph(landmarks_dir, out / f"run_{name}", labels=labels, model=name, overwrite=True,
                                  folds_file=folds_file, **common)
         folds_file = folds_file or out / f"run_{name}" / "folds.csv"
-    # the baseline sees the same per-frame shape normalisation and the same folds as the models, only not
-    # the frame order
-    runs["frame-average baseline"] = run_baseline(landmarks_dir, out / "run_baseline", labels=labels,
-                                                  folds_file=folds_file, overwrite=True, seed=seed)
+    # the simple peers see the same per-frame shape normalisation and the same folds as the models
     folders = {name: out / f"run_{name}" for name in model_names}
-    folders["frame-average baseline"] = out / "run_baseline"
+    for features, name in (("frame-average", "frame-average baseline"), ("sequence", "temporal linear baseline")):
+        folders[name] = out / f"run_{features}_baseline"
+        runs[name] = run_baseline(landmarks_dir, folders[name], labels=labels, folds_file=folds_file, overwrite=True,
+                                  seed=seed, features=features)
     if len(model_names) > 1:
         print("4/5 fusing the graph models ...", file=sys.stderr)
         runs["fused (stacking)"] = fuse_runs([folders[name] for name in model_names], out / "run_fused",

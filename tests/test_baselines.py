@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.baselines import BaselineSettings, FrameAveragePipeline, run_baseline
+from experiments.baselines import BaselineSettings, LinearBaselinePipeline, run_baseline
 from experiments.graph_branch import settings_for
 from experiments.protocol import grouped_folds, write_folds
 from experiments.run_folder import load_fold_model
@@ -34,7 +34,7 @@ def test_the_baseline_runs_through_the_engine_under_another_runs_folds(data, tmp
         fit = (split != facts["fold"]) & ~np.isin(dataset.subjects, facts["validation_subjects"])
         assert fit.sum() == facts["fit_clips"]
         test = split == facts["fold"]
-        alone = FrameAveragePipeline(BaselineSettings()).fit(dataset.X[fit], dataset.y[fit], None, None,
+        alone = LinearBaselinePipeline(BaselineSettings()).fit(dataset.X[fit], dataset.y[fit], None, None,
                                                              classes=dataset.classes, seed=0)
         expected = np.array(dataset.classes)[alone.predict_proba(dataset.X[test]).argmax(1)]
         assert (predictions.loc[test, "y_pred"].to_numpy() == expected).all()
@@ -44,5 +44,13 @@ def test_the_baseline_runs_through_the_engine_under_another_runs_folds(data, tmp
     probabilities = fold.predict_proba(dataset.X[tested.to_numpy()])
     assert np.allclose(probabilities, predictions.loc[tested, [f"p_{c}" for c in dataset.classes]], atol=1e-6)
     assert np.allclose(fold.predict_proba(dataset.X[tested.to_numpy()][:, ::-1]), probabilities)  # order-blind
+    temporal = run_baseline(data, tmp_path / "temporal", labels=data / "labels.csv", features="sequence",
+                            folds_file=tmp_path / "folds.csv")
+    assert len(temporal["folds"]) == 4
+    sequence = load_fold_model(tmp_path / "temporal", 1)  # the temporal linear peer sees the frames' order
+    assert not np.allclose(sequence.predict_proba(dataset.X[tested.to_numpy()][:, ::-1]),
+                           sequence.predict_proba(dataset.X[tested.to_numpy()]))
+    with pytest.raises(SettingsError, match="features must be one of frame-average, sequence"):
+        run_baseline(data, tmp_path / "other", features="pixels")
     with pytest.raises(SettingsError, match="takes no setting head"):
         run_baseline(data, tmp_path / "other", head="lstm")

@@ -309,7 +309,8 @@ def test_folds_file_lines_up_with_the_data_set_clips(smote_run, imbalanced):
 def test_demo_runs_the_whole_pipeline_on_animated_clips(tmp_path):
     runs = demo.run_demo(tmp_path / "demo", subjects=3, clips_per_class=1, frames=12, size=(640, 480), epochs=2,
                          folds=3, workers=1)
-    assert list(runs) == ["stgcn", "stgcn-lstm", "frame-average baseline", "fused (stacking)"]
+    assert list(runs) == ["stgcn", "stgcn-lstm", "frame-average baseline", "temporal linear baseline",
+                          "fused (stacking)"]
     manifest = pd.read_csv(tmp_path / "demo" / "landmarks" / "manifest.csv")
     assert len(manifest) == 9 and (manifest["status"] == "ok").all()
     split = pd.read_csv(tmp_path / "demo" / "run_stgcn" / "folds.csv")
