@@ -38,7 +38,7 @@ class BaselineSettings:
     """The baseline's run: how clips are loaded, the protocol's folds, the features (``frame-average`` or
     ``sequence``) and the regularisation of the logistic regression (inverse strength, scikit-learn's C)."""
 
-    data: DataSettings = field(default_factory=DataSettings)
+    data: DataSettings = field(default_factory=lambda: DataSettings(relative="none"))
     protocol: ProtocolSettings = field(default_factory=lambda: ProtocolSettings(resample="none"))
     execution: ExecutionSettings = field(default_factory=ExecutionSettings)
     regularisation: float = 1.0
@@ -47,6 +47,11 @@ class BaselineSettings:
     def __post_init__(self) -> None:
         if self.features not in FEATURES:
             raise SettingsError(f"features must be one of {', '.join(FEATURES)}, got {self.features!r}")
+        if self.features == "frame-average" and self.data.relative != "none":
+            raise SettingsError(f"the frame-average baseline learns from each clip's mean shape, which relative="
+                                f"{self.data.relative!r} makes zero; leave relative at none for it")
+        if self.protocol.tune_trials:
+            raise SettingsError("the linear baselines have nothing to tune: leave tune_trials at 0")
 
     def make_pipeline(self) -> LinearBaselinePipeline:
         return LinearBaselinePipeline(self)
@@ -130,7 +135,11 @@ class LinearBaselinePipeline(FoldPipeline):
 
 
 def baseline_settings(regularisation: float = 1.0, features: str = "frame-average", **flat) -> BaselineSettings:
-    """Baseline settings from flat names (``length``, ``normalize``, ``velocity``, ``folds``, ``seed`` ...)."""
+    """Baseline settings from flat names (``length``, ``normalize``, ``velocity``, ``folds``, ``seed`` ...). The
+    temporal model takes the data settings' defaults, as the graph models do (clip-relative shapes); the
+    frame-average one takes absolute shapes, whose clip mean is its input."""
+    if features == "frame-average" and flat.get("relative") is None:
+        flat = {**flat, "relative": "none"}
     groups, _, rest = group_flat({name: value for name, value in flat.items() if value is not None})
     if rest:
         raise SettingsError(f"the frame-average baseline takes no setting {', '.join(sorted(rest))}")

@@ -98,8 +98,14 @@ def load_pipeline(path: str | os.PathLike) -> FoldPipeline:
     if not isinstance(state, dict) or state.get("format") != FOLD_FILE_FORMAT:
         raise ValueError(f"{path} was written by an older version of facegraph (it holds model weights only, "
                          f"without the fold's standardisation and settings); re-run the run to use its fold models")
+    return load_pipeline_state(state, str(path))
+
+
+def load_pipeline_state(state: dict, source: str = "the fold file") -> FoldPipeline:
+    """A fitted fold pipeline from its state with its ``kind`` (a fold file's content, or a pipeline held
+    inside another, as a tuned fold holds its best trial)."""
     kind = state["kind"]
     if kind not in _KINDS:
-        raise ValueError(f"{path} holds a fold pipeline of kind {kind!r}, which this version does not know "
+        raise ValueError(f"{source} holds a fold pipeline of kind {kind!r}, which this version does not know "
                          f"(known: {', '.join(sorted(_KINDS))})")
     return _KINDS[kind].from_state(state)

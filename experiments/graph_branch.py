@@ -65,8 +65,13 @@ class GraphTrainingSettings:
     def build_model(self, num_classes: int, in_channels: int | None = None) -> torch.nn.Module:
         return self.model.build(num_classes, self.data.channels if in_channels is None else in_channels)
 
-    def make_pipeline(self) -> GraphPipeline:
-        """The untrained fold pipeline these settings describe (what the engine fits in every fold)."""
+    def make_pipeline(self) -> FoldPipeline:
+        """The untrained fold pipeline these settings describe (what the engine fits in every fold): the
+        graph pipeline, or with ``tune_trials`` a search over it inside each training part."""
+        if self.protocol.tune_trials:
+            from .tuning import TunedPipeline
+
+            return TunedPipeline(self)
         return GraphPipeline(self)
 
     def describe(self) -> str:
@@ -88,11 +93,13 @@ class GraphTrainingSettings:
 
 PRESETS: dict[str, dict] = {
     # Ridouan et al.: STGCN-LSTM (two stacked LSTM layers of 15 and 20 units), SMOTE, Adam 1e-4 decayed
-    # 0.96 every 1000 steps, 150 epochs, batch 10, five folds, pain vs no pain.
+    # 0.96 every 1000 steps, 150 epochs, batch 10, five folds, pain vs no pain, on each frame's normalised
+    # shape (not relative to the clip).
     "ridouan2025": {
         "model": "stgcn-lstm", "head": "stacked", "head_sizes": (15, 20), "resample": "smote",
         "class_weights": "none", "loss": "ce", "lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "epochs": 150,
-        "batch_size": 10, "folds": 5, "label_map": "pemf-binary",
+        "batch_size": 10, "folds": 5, "label_map": "pemf-binary", "relative": "none",
+        "normalize": "eyes",
     },
     # Agam et al.: three classes (phasic / tonic / neutral), focal loss (alpha 0.25, gamma 2) with
     # conservative class weights instead of oversampling; same optimiser and schedule.
@@ -100,6 +107,7 @@ PRESETS: dict[str, dict] = {
         "model": "stgcn-lstm", "head": "stacked", "resample": "none", "class_weights": "conservative",
         "loss": "focal", "focal_alpha": 0.25, "focal_gamma": 2.0, "lr": 1e-4, "decay_rate": 0.96,
         "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5, "label_map": "phasic-tonic",
+        "relative": "none", "normalize": "eyes",
     },
 }
 

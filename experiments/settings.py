@@ -5,7 +5,8 @@ each group.
 - ``DataSettings``: how landmark CSVs become clips (labels, length, gaps, normalisation, velocity).
 - ``ModelSettings``: a registered model's name and its own keyword options (``graph``, ``head``,
   ``head_sizes``, ``channels`` ...); the model's class knows which it takes, as timm models do.
-- ``ProtocolSettings``: folds, the validation share, oversampling, class weights, the loss.
+- ``ProtocolSettings``: folds, the validation share, oversampling, class weights, the loss, and the
+  hyperparameter search inside each training part.
 - ``OptimiserSettings``: epochs, batch size, learning rate and its decay, early stopping, augmentation.
 - ``ExecutionSettings``: the seed and how many folds train at once.
 
@@ -25,6 +26,7 @@ import models
 from landmarks import LandmarkDataset, ShapeNormalizer, load_dataset
 from landmarks.commands import UsageError
 from landmarks.dataset.labels import resolve_label_map
+from landmarks.dataset.normalize import RELATIVE_TO
 
 from .losses import LOSSES, WEIGHT_SCHEMES
 from .resampling import METHODS
@@ -56,7 +58,12 @@ class DataSettings:
     subject_component: int = 0  # path component holding the subject
     length: int = 20  # frames per clip after resampling or padding
     length_mode: str = "resample"  # how clips reach length: resample (linear in time) or pad (pad / centre-crop)
-    normalize: str = "eyes"  # per-frame shape normalisation: eyes, nose, procrustes or none
+    # per-frame shape normalisation: procrustes (similarity alignment of all 68 points to the average face),
+    # eyes or nose (level, centre and scale by the outer eye corners alone), or none
+    normalize: str = "procrustes"
+    # each frame minus the clip's own mean shape (clip-mean) or first frame: the person's face shape removed,
+    # its movement kept; the default by measurement (README, "Why these defaults")
+    relative: str = "clip-mean"
     velocity: bool = False  # add dx, dy channels
     min_valid: float = 0.5  # exclude clips with a smaller share of tracked frames
     ignore_unlabelled: bool = False  # with a labels file: leave out landmark CSVs it does not list (warned)
@@ -64,6 +71,7 @@ class DataSettings:
     def __post_init__(self) -> None:
         _check_choice("normalize", self.normalize, NORMALIZATIONS)
         _check_choice("length_mode", self.length_mode, LENGTH_MODES)
+        _check_choice("relative", self.relative, RELATIVE_TO)
         _check_positive(self, "length")
         if not 0 <= self.min_valid <= 1:
             raise SettingsError(f"min_valid must be a share between 0 and 1, got {self.min_valid}")
@@ -92,7 +100,7 @@ class DataSettings:
         return load_dataset(
             landmarks, labels, label_component=self.label_component, label_map=self.label_map,
             subject_component=self.subject_component, length=self.length, length_mode=self.length_mode,
-            min_valid=self.min_valid, normalizer=self.normalizer(), velocity=self.velocity,
+            min_valid=self.min_valid, normalizer=self.normalizer(), velocity=self.velocity, relative=self.relative,
             ignore_unlabelled=self.ignore_unlabelled,
         )
 
@@ -120,8 +128,11 @@ class ProtocolSettings:
     loss: str = "ce"  # cross-entropy (ce) or focal
     focal_alpha: float = 0.25
     focal_gamma: float = 2.0
+    tune_trials: int = 0  # hyperparameter search trials inside each training part (experiments.tuning); 0: off
 
     def __post_init__(self) -> None:
+        if self.tune_trials < 0:
+            raise SettingsError(f"tune_trials must be 0 (off) or a number of trials, got {self.tune_trials}")
         if self.folds < 2:
             raise SettingsError(f"folds must be at least 2, got {self.folds}")
         if not 0 < self.validation_share < 1:
@@ -135,9 +146,12 @@ class ProtocolSettings:
 
 @dataclass
 class OptimiserSettings:
-    epochs: int = 150
-    batch_size: int = 10
-    lr: float = 1e-4  # initial learning rate of Adam
+    """Defaults by measurement on the dynamics suite (README, "Why these defaults"); the papers' Adam 1e-4,
+    batch 10, 150 epochs are in their presets."""
+
+    epochs: int = 40
+    batch_size: int = 16
+    lr: float = 3e-3  # initial learning rate of Adam
     decay_rate: float = 0.96  # the learning rate is multiplied by this every decay_steps optimiser steps
     decay_steps: int = 1000
     patience: int = 0  # stop after this many epochs without a better validation loss; 0: run every epoch

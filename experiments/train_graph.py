@@ -4,9 +4,13 @@
         [--preset ridouan2025|agam2026] [--model NAME] [--folds K] [--epochs N] [--seed S] ...
 
 Every statistic is learned inside the training part of each fold: the validation split (by subject),
-standardisation, SMOTE and class weights. The run folder receives config.json, folds.csv (reuse it with
---folds-file), predictions.csv (out-of-fold probabilities per clip), metrics.json (per fold, mean and std),
-history.json, confusion.png, curves.png and the fitted pipeline of every fold (fold_models/).
+standardisation, SMOTE, class weights and, with --tune, the hyperparameters. The run folder receives
+config.json, folds.csv (reuse it with --folds-file), predictions.csv (out-of-fold probabilities per clip),
+metrics.json (per fold, mean and std), history.json, confusion.png, curves.png and the fitted pipeline of
+every fold (fold_models/).
+
+The defaults (Procrustes-aligned shapes relative to the clip's own mean shape; Adam 3e-3, batch 16, 40
+epochs) were chosen by measurement on the dynamics suite (python -m experiments.bench.defaults).
 --jobs N trains N folds at once in worker processes (from a script of your own, call train_graph under
 if __name__ == "__main__": since the workers re-import that script).
 
@@ -24,6 +28,7 @@ from pathlib import Path
 import models
 from landmarks.commands import run_command
 from landmarks.dataset.labels import PRESETS as LABEL_PRESETS
+from landmarks.dataset.normalize import RELATIVE_TO
 
 from .cross_validation import cross_validate
 from .graph_branch import PRESETS, settings_for
@@ -33,6 +38,7 @@ from .reports import results_table
 from .resampling import METHODS
 from .run_folder import check_run_folder
 from .settings import LENGTH_MODES, NORMALIZATIONS, setting_default
+from .tuning import tuning_cost
 
 NOT_SETTINGS = ("landmarks", "labels", "preset", "folds_file", "out", "overwrite")
 
@@ -60,6 +66,9 @@ def train_graph(
         "dataset": dataset.summary(),
     }
     print(dataset.summary(), file=sys.stderr)
+    if settings.protocol.tune_trials:
+        folds_count = len(set(folds)) if folds is not None else settings.protocol.folds
+        print(tuning_cost(settings.protocol.tune_trials, folds_count), file=sys.stderr)
     return cross_validate(dataset, settings, out, folds=folds, config=config, overwrite=overwrite)
 
 
@@ -110,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     setting(data, "--length", "frames per clip after resampling or padding", type=int)
     setting(data, "--length-mode", "how clips reach --length", choices=LENGTH_MODES)
     setting(data, "--normalize", "per-frame shape normalisation", choices=NORMALIZATIONS)
+    setting(data, "--relative", "each frame minus the clip's own mean shape or first frame: the person's face "
+            "shape removed, its movement kept", choices=RELATIVE_TO)
     setting(data, "--velocity", "add dx, dy channels (yes/no)", type=_flag)
     setting(data, "--min-valid", "exclude clips with a smaller share of tracked frames", type=float)
     model = parser.add_argument_group("model (--head, --head-sizes, --graph and --implementation are options of the "
@@ -131,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     setting(protocol, "--loss", "cross-entropy or focal loss", choices=LOSSES)
     setting(protocol, "--focal-alpha", "focal loss alpha", type=float)
     setting(protocol, "--focal-gamma", "focal loss gamma", type=float)
+    protocol.add_argument("--tune", dest="tune_trials", type=int, metavar="TRIALS",
+                          help="search learning rate, batch size and dropout with TRIALS Optuna trials inside each "
+                               "training part, scored on its validation subjects (never on test clips); costs "
+                               "about TRIALS times an untuned run (default 0: off)")
     training = parser.add_argument_group("training")
     setting(training, "--epochs", "epochs per fold", type=int)
     setting(training, "--batch-size", "clips per optimiser step", type=int)

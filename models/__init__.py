@@ -11,6 +11,7 @@ from .graph_conv import IMPLEMENTATIONS, SpatialGraphConv
 from .heads import AttentionLSTMHead, BiLSTMHead, LSTMHead, StackedLSTMHead, available_heads, create_head
 from .reference import RecurrentAttentionConv, ReferenceBlock, ReferenceSTGCN
 from .registry import available_models, create, register
+from .sequence_peer import CoordinateGRU
 from .stgcn import STGCN, STGCNLSTM, YAN2018, STGCNBackbone, STGCNBlock
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "YAN2018",
     "AttentionLSTMHead",
     "BiLSTMHead",
+    "CoordinateGRU",
     "LSTMHead",
     "RecurrentAttentionConv",
     "ReferenceBlock",

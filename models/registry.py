@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from .reference import ReferenceSTGCN
+from .sequence_peer import CoordinateGRU
 from .stgcn import STGCN, STGCNLSTM, YAN2018
 
 
@@ -56,4 +57,5 @@ def _yan2018(**options) -> nn.Module:
 register("stgcn", STGCN, "ST-GCN (Yan et al. 2018) sized for faces: 3 blocks of 16-64 channels, pooled to logits")
 register("stgcn-yan2018", _yan2018, "ST-GCN with the original's 10 blocks up to 256 channels and dropout 0.5")
 register("stgcn-lstm", STGCNLSTM, "3 ST-GCN blocks of 16 channels on every frame, node-pooled, then a sequence head")
+register("gru", CoordinateGRU, "no graph: a GRU on each frame's 136 coordinates, the non-graph sequence peer")
 register("stgcn-ref", ReferenceSTGCN, "Ridouan et al.'s blocks: recurrent attention over 1- and 2-hop neighbours")

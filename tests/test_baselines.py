@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from experiments.baselines import BaselineSettings, LinearBaselinePipeline, run_baseline
-from experiments.graph_branch import settings_for
 from experiments.protocol import grouped_folds, write_folds
 from experiments.run_folder import load_fold_model
 from experiments.settings import SettingsError
@@ -22,7 +21,7 @@ def data(tmp_path_factory):
 
 
 def test_the_baseline_runs_through_the_engine_under_another_runs_folds(data, tmp_path):
-    dataset = settings_for().load_dataset(data, data / "labels.csv")
+    dataset = BaselineSettings().load_dataset(data, data / "labels.csv")  # absolute shapes, as the baseline loads
     split = grouped_folds(dataset.y, dataset.subjects, 4, seed=9)
     write_folds(tmp_path / "folds.csv", dataset.clips, dataset.subjects, split)
     metrics = run_baseline(data, tmp_path / "run", labels=data / "labels.csv", folds_file=tmp_path / "folds.csv")

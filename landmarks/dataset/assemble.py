@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..schema import MANIFEST_NAME
 from .labels import LabelMap, read_labels_file, resolve_label_map
-from .normalize import ShapeNormalizer, add_velocity, fill_gaps, pad_or_crop, resample_time
+from .normalize import ShapeNormalizer, add_velocity, fill_gaps, pad_or_crop, relative_to, resample_time
 from .reading import LandmarkFileError, read_landmarks
 
 
@@ -110,6 +110,7 @@ def load_dataset(
     min_valid: float = 0.5,
     normalizer: ShapeNormalizer | None = None,
     velocity: bool = False,
+    relative: str = "none",
 ) -> LandmarkDataset:
     """Load every landmark CSV under ``landmarks_dir`` with its label.
 
@@ -118,7 +119,9 @@ def load_dataset(
     ``label_component`` passed through ``label_map`` (a preset name such as ``"pemf-binary"``, a dict, or
     None for the component itself). Frames with ``success=0`` are filled by linear interpolation; clips
     with less than ``min_valid`` valid frames are excluded by name. Clips are brought to ``length`` frames
-    by ``"resample"`` (linear in time) or ``"pad"`` (pad / centre-crop), then normalised per frame.
+    by ``"resample"`` (linear in time) or ``"pad"`` (pad / centre-crop), then normalised per frame; with
+    ``relative`` (``"clip-mean"`` or ``"first-frame"``) each frame becomes its offset from the clip's own
+    mean shape or first frame (``normalize.relative_to``), and ``velocity`` adds frame-to-frame changes.
     """
     folder = Path(landmarks_dir)
     if not folder.is_dir():
@@ -180,6 +183,7 @@ def load_dataset(
             mask = kept & (observed[:, 0] > 0.5)
         if normalizer is not None:
             points = normalizer(points)
+        points = relative_to(points, relative)
         sequences.append(add_velocity(points) if velocity else points)
         masks.append(mask)
         ys.append(index[row.label])

@@ -108,6 +108,24 @@ def pad_or_crop(points: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray
     return np.concatenate([points, pad]).astype(float), mask
 
 
+RELATIVE_TO = ("none", "clip-mean", "first-frame")
+
+
+def relative_to(points: np.ndarray, reference: str) -> np.ndarray:
+    """A clip (T, 68, 2) as movement: each frame minus the clip's own mean shape (``"clip-mean"``) or its
+    first frame (``"first-frame"``); ``"none"`` returns it as it is. Subtracting the person's own face
+    removes identity (face shape, which differs between people more than an expression moves a point) and
+    keeps what the face does over time."""
+    points = np.asarray(points, dtype=float)
+    if reference == "none":
+        return points
+    if reference == "clip-mean":
+        return points - points.mean(axis=-3, keepdims=True)
+    if reference == "first-frame":
+        return points - points[..., :1, :, :]
+    raise ValueError(f"relative_to must be one of {', '.join(RELATIVE_TO)}, got {reference!r}")
+
+
 def add_velocity(points: np.ndarray) -> np.ndarray:
     """(..., T, 68, 2) -> (..., T, 68, 4): x, y, dx, dy with dx, dy the change from the previous frame
     (zero at the first frame)."""

@@ -1,0 +1,173 @@
+"""Facial dynamics: the time-course tasks on real face shapes, the non-graph GRU peer, the clip-relative
+representation, the hyperparameter search inside training parts, and the graph model at default settings
+against the temporal linear model on a time-reversal task."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import models
+from experiments.baselines import run_baseline
+from experiments.cross_validation import cross_validate
+from experiments.graph_branch import settings_for
+from experiments.protocol import grouped_folds
+from experiments.run_folder import load_fold_model
+from experiments.settings import SettingsError
+from experiments.train_graph import main, train_graph
+from landmarks import LandmarkDataset, load_dataset
+from landmarks.dataset.normalize import relative_to
+from landmarks.synthetic.dynamics import DIFFICULTIES, TASKS, dynamics_sequences, write_dynamics_task
+from landmarks.synthetic.faces import XML_FILES, real_face_names, real_face_shapes, shapes_from_dlib_xml
+
+
+def test_shipped_face_shapes_are_dlibs_43_annotated_faces(faces_dir):
+    names, shapes = shapes_from_dlib_xml([faces_dir / name for name in XML_FILES])
+    assert len(names) == 43 and real_face_names() == names
+    np.testing.assert_allclose(real_face_shapes(), shapes, atol=6e-5)  # the table keeps 4 decimals
+    # eye-corner units: outer corners at (-0.5, 0) and (0.5, 0); real people differ well beyond rounding
+    np.testing.assert_allclose(shapes[:, 36], [[-0.5, 0.0]] * 43, atol=1e-4)
+    assert shapes.std(axis=0).mean() > 0.05
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_task_classes_differ_in_time_course_not_in_average_expression(task):
+    table = dynamics_sequences(task, "clean", subjects=40, clips_per_class=5, seed=3)
+    assert sorted(table["label"].unique()) == sorted(TASKS[task].classes)
+    means = {label: np.mean([p.mean() for p in group["profile"]]) for label, group in table.groupby("label")}
+    moving = [value for label, value in means.items() if label != "neutral"]
+    assert max(moving) - min(moving) < 0.15 * max(moving), f"{task}: mean intensity per class {means}"
+    # every subject is a different real face: the clips of two subjects differ by more than any movement
+    first = table[table["subject"] == "S01"]["points"].iloc[0][0]
+    second = table[table["subject"] == "S02"]["points"].iloc[0][0]
+    assert np.abs(first - second).mean() > 0.03
+
+
+def test_order_offsets_are_onsets_played_backwards():
+    table = dynamics_sequences("order", "hard", subjects=10, clips_per_class=4, seed=0)
+    onsets = np.stack(table[table["label"] == "onset"]["profile"])
+    offsets = np.stack(table[table["label"] == "offset"]["profile"])
+    assert (np.diff(onsets, axis=1) >= -1e-12).all() and (np.diff(offsets, axis=1) <= 1e-12).all()
+    assert (table[table["label"] == "neutral"]["profile"].map(np.abs).map(np.max) == 0).all()
+
+
+def test_hard_variants_move_less_and_shake_more():
+    clean, hard = DIFFICULTIES["clean"], DIFFICULTIES["hard"]
+    assert hard.amplitude < clean.amplitude and hard.jitter > clean.jitter and hard.drop_rate > clean.drop_rate
+    table = dynamics_sequences("apex", "hard", subjects=6, seed=1)
+    assert 0.0 < np.mean([(~s).mean() for s in table["success"]]) < 0.3
+
+
+def test_written_task_loads_as_a_data_set_and_bad_names_say_the_choices(tmp_path):
+    labels = write_dynamics_task(tmp_path / "speed", "speed", "hard", subjects=5, clips_per_class=2, seed=0)
+    dataset = load_dataset(tmp_path / "speed", tmp_path / "speed" / "labels.csv")
+    assert len(labels) == len(dataset) == 20 and dataset.classes == ["fast", "slow"]
+    assert len(np.unique(dataset.subjects)) == 5
+    with pytest.raises(ValueError, match="choose one of order, phasic-tonic, speed, apex"):
+        dynamics_sequences("blink")
+    with pytest.raises(ValueError, match="clean, hard"):
+        dynamics_sequences("order", "extreme")
+
+
+def test_clip_relative_shapes_remove_the_face_and_keep_the_movement():
+    table = dynamics_sequences("order", "clean", subjects=2, clips_per_class=1, seed=0)
+    clip = table["points"].iloc[1]
+    relative = relative_to(clip, "clip-mean")
+    np.testing.assert_allclose(relative.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.diff(relative, axis=0), np.diff(clip, axis=0), atol=1e-12)
+    np.testing.assert_allclose(relative_to(clip, "first-frame")[0], 0.0)
+    with pytest.raises(SettingsError, match="relative must be one of none, clip-mean, first-frame"):
+        settings_for(relative="first")
+
+
+def test_gru_peer_takes_the_graph_models_input_and_refuses_other_layouts():
+    model = models.create("gru", 3, in_channels=4)
+    assert model(torch.randn(5, 4, 20, 68)).shape == (5, 3)
+    with pytest.raises(ValueError, match=r"\(N, C=4, T, V=68\)"):
+        model(torch.randn(5, 20, 68, 4))
+    assert "gru" in models.available_models()
+
+
+@pytest.fixture(scope="module")
+def order_task(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("order")
+    write_dynamics_task(folder, "order", "clean", subjects=10, clips_per_class=2, seed=5)
+    return folder
+
+
+def tuning_arrays(order_task) -> LandmarkDataset:
+    return settings_for().load_dataset(order_task, order_task / "labels.csv")
+
+
+def test_tuner_never_sees_test_clips(order_task, tmp_path):
+    dataset = tuning_arrays(order_task)
+    folds = grouped_folds(dataset.y, dataset.subjects, 5, 0)
+    settings = settings_for(tune_trials=3, epochs=2, folds=5, seed=0)
+    first = cross_validate(dataset, settings, tmp_path / "first", folds=folds)
+
+    shuffled = LandmarkDataset(**{**dataset.__dict__, "y": dataset.y.copy()})
+    test = np.nonzero(folds == 0)[0]
+    shuffled.y[test] = (shuffled.y[test] + 1 + np.arange(len(test)) % 2) % 3  # every test label of fold 0 changed
+    assert (shuffled.y[test] != dataset.y[test]).all()
+    second = cross_validate(shuffled, settings, tmp_path / "second", folds=folds)
+
+    fold0 = [entry for entry in first["folds"] if entry["fold"] == 0][0]
+    again = [entry for entry in second["folds"] if entry["fold"] == 0][0]
+    assert fold0["tuned"] == again["tuned"] and fold0["tuning_trials"] == again["tuning_trials"]
+    assert len(fold0["tuning_trials"]) == 3 and set(fold0["tuned"]) == {"lr", "batch_size", "dropout"}
+    first_probabilities = pd.read_csv(tmp_path / "first" / "predictions.csv").query("fold == 0")
+    second_probabilities = pd.read_csv(tmp_path / "second" / "predictions.csv").query("fold == 0")
+    columns = [f"p_{name}" for name in dataset.classes]
+    np.testing.assert_array_equal(first_probabilities[columns].to_numpy(), second_probabilities[columns].to_numpy())
+    # the chosen trial is the best on validation subjects, and the fold's model reloads as it scored
+    scores = [trial["validation_loss"] for trial in fold0["tuning_trials"]]
+    chosen = fold0["tuning_trials"][int(np.argmin(scores))]
+    assert {k: chosen[k] for k in fold0["tuned"]} == fold0["tuned"]
+    reloaded = load_fold_model(tmp_path / "first", 0).predict_proba(dataset.X[test])
+    np.testing.assert_allclose(reloaded, first_probabilities[columns].to_numpy(), atol=1e-6)
+
+
+def test_tune_option_states_its_cost_and_records_the_search(order_task, tmp_path, capsys):
+    out = tmp_path / "tuned"
+    code = main(["--landmarks", str(order_task), "--labels", str(order_task / "labels.csv"), "--out", str(out),
+                 "--model", "gru", "--epochs", "1", "--folds", "2", "--tune", "2", "--seed", "1"])
+    assert code == 0
+    assert "tuning: 2 trials in each of 2 folds" in capsys.readouterr().err
+    config = json.loads((out / "config.json").read_text())
+    assert config["settings"]["protocol"]["tune_trials"] == 2
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert all(len(fold["tuning_trials"]) == 2 and "lr" in fold["tuned"] for fold in metrics["folds"])
+    with pytest.raises(SettingsError, match="nothing to tune"):
+        run_baseline(order_task, tmp_path / "baseline", labels=order_task / "labels.csv", tune_trials=2)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stgcn_lstm_at_defaults_beats_the_temporal_linear_model_on_time_reversal(seed, tmp_path):
+    """The order task (onset vs the same movement played backwards vs neutral), hard variant, 15 real
+    faces: the default STGCN-LSTM against logistic regression on the flattened, standardised sequence
+    of the same clips, under the same folds."""
+    data = tmp_path / "order"
+    write_dynamics_task(data, "order", "hard", subjects=15, clips_per_class=2, seed=seed)
+    graph = train_graph(data, tmp_path / "stgcn-lstm", labels=data / "labels.csv", seed=seed)
+    linear = run_baseline(data, tmp_path / "temporal", labels=data / "labels.csv", features="sequence",
+                          folds_file=tmp_path / "stgcn-lstm" / "folds.csv", seed=seed,
+                          **{k: v for k, v in settings_for().data.__dict__.items() if k in ("relative", "velocity")})
+    graph_f1, linear_f1 = graph["pooled"]["f1_macro"], linear["pooled"]["f1_macro"]
+    assert graph_f1 >= linear_f1 + 0.05, f"STGCN-LSTM {graph_f1:.3f} vs temporal LR {linear_f1:.3f}"
+
+
+def test_synthesize_command_writes_a_dynamics_task(tmp_path, capsys):
+    from landmarks.synthesize import main as synthesize
+
+    assert synthesize([str(tmp_path / "order"), "--task", "order", "--difficulty", "hard", "--subjects", "3",
+                       "--seed", "2"]) == 0
+    labels = pd.read_csv(tmp_path / "order" / "labels.csv")
+    assert len(labels) == 18 and sorted(labels["label"].unique()) == ["neutral", "offset", "onset"]
+    assert "18 clips of 3 subjects" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as refused:
+        synthesize([str(tmp_path / "x"), "--task", "order", "--difficulty", "extreme"])
+    assert refused.value.code == 2 and "invalid choice: 'extreme'" in capsys.readouterr().err
