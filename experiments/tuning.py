@@ -17,6 +17,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import torch
+
+import models
 
 from .fold_pipeline import FoldPipeline, load_pipeline_state
 from .losses import make_loss
@@ -50,15 +53,14 @@ SEARCH_SPACE: dict[str, Range] = {
 def searched_names(settings: Any) -> list[str]:
     """The settings of ``SEARCH_SPACE`` these graph-run settings can take: dropout only for a model that
     accepts a ``dropout`` option."""
-    import models
-
     names = ["lr", "batch_size"]
-    try:
-        models.create(settings.model.name, 2, in_channels=settings.data.channels,
-                      **{**settings.model.options, "dropout": 0.1})
-        names.append("dropout")
-    except (TypeError, ValueError):
-        pass
+    with torch.random.fork_rng(devices=[]):  # leaves the caller's random state as it was
+        try:
+            models.create(settings.model.name, 2, in_channels=settings.data.channels,
+                          **{**settings.model.options, "dropout": 0.1})
+            names.append("dropout")
+        except (TypeError, ValueError):
+            pass
     return names
 
 
@@ -92,7 +94,7 @@ class TunedPipeline(FoldPipeline):
         self.planned_epochs = self.trials * settings.optimiser.epochs
 
     def fit(self, X, y, X_val, y_val, *, classes, seed, description="", on_epoch=None) -> TunedPipeline:
-        import optuna
+        import optuna  # imported when a search runs, so untuned commands do not pay its start-up
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.classes_ = list(classes)
@@ -146,8 +148,6 @@ class TunedPipeline(FoldPipeline):
 
 def validation_loss(pipeline: FoldPipeline, X_val, y_val, settings: Any) -> float:
     """The trial's score: the run's own loss (unweighted) of its selected model on the validation clips."""
-    import torch
-
     probabilities = torch.as_tensor(pipeline.predict_proba(X_val), dtype=torch.float64).clamp_min(1e-12)
     loss = make_loss(settings.protocol.loss, None, settings.protocol.focal_alpha, settings.protocol.focal_gamma)
     value = float(loss(probabilities.log(), torch.as_tensor(y_val, dtype=torch.long)))

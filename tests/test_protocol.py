@@ -192,7 +192,7 @@ def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
 
 
 @pytest.mark.parametrize("bad, message", [
-    ({"model": "stgcn-xl"}, "model must be one of stgcn, stgcn-yan2018, stgcn-lstm, stgcn-ref"),
+    ({"model": "stgcn-xl"}, "model must be one of stgcn, stgcn-yan2018, stgcn-lstm, gru, stgcn-ref"),
     ({"loss": "hinge"}, "loss must be one of ce, focal"),
     ({"resample": "adasyn"}, "resample must be one of smote, random, none"),
     ({"class_weights": "heavy"}, "class_weights must be one of none, simple, conservative"),

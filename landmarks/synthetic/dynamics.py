@@ -20,17 +20,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ..layout import rotate
-from ..schema import write_table_atomic
 from .expressions import action_units, pain_expression
 from .faces import real_face_shapes
-from .sequences import clip_table
+from .sequences import write_clip_tables
 
 
 @dataclass(frozen=True)
@@ -210,19 +208,5 @@ def write_dynamics_task(
 ) -> pd.DataFrame:
     """Write one task's clips as landmark CSVs (pixels of a ``image_size`` frame, extraction schema) and
     ``labels.csv`` (clip, label, subject) under ``output``; returns the labels table."""
-    output = Path(output)
     table = dynamics_sequences(task, difficulty, subjects, clips_per_class, frames, seed)
-    rng = np.random.default_rng(seed + 1)
-    for row in table.itertuples(index=False):
-        eye_px = rng.uniform(0.12, 0.2) * image_size[0]
-        centre = np.array(image_size) / 2.0 + rng.normal(0, 0.03, 2) * image_size[1]
-        write_table_atomic(clip_table(row.points * eye_px + centre, row.success), output / f"{row.clip}.csv")
-    labels = table[["clip", "label", "subject"]]
-    write_table_atomic(labels, output / "labels.csv")
-    return labels
-
-
-def harder(difficulty: str | Difficulty, **changes: float) -> Difficulty:
-    """A named difficulty with some of its values changed (``harder("hard", jitter=0.02)``)."""
-    base = difficulty if isinstance(difficulty, Difficulty) else DIFFICULTIES[difficulty]
-    return replace(base, **changes)
+    return write_clip_tables(table, output, seed, image_size)

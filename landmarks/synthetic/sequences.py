@@ -110,8 +110,16 @@ def write_synthetic_dataset(
 ) -> pd.DataFrame:
     """Write synthetic clips as landmark CSVs (pixels of a ``image_size`` frame) plus ``labels.csv``
     (clip, label, subject) under ``output``; returns the labels table."""
+    return write_clip_tables(synthetic_sequences(subjects, clips_per_class, settings, seed), output, seed, image_size)
+
+
+def write_clip_tables(
+    table: pd.DataFrame, output: str | os.PathLike, seed: int, image_size: tuple[int, int] = (1920, 1080)
+) -> pd.DataFrame:
+    """Write in-memory clips (clip, label, subject, points in eye-corner units, success) as landmark CSVs,
+    each face placed at a random size and position of a ``image_size`` frame, plus ``labels.csv``; returns
+    the labels table."""
     output = Path(output)
-    table = synthetic_sequences(subjects, clips_per_class, settings, seed)
     rng = np.random.default_rng(seed + 1)
     for row in table.itertuples(index=False):
         eye_px = rng.uniform(0.12, 0.2) * image_size[0]
