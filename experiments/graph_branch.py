@@ -34,6 +34,7 @@ from .settings import (
     group_flat,
 )
 from .training import ArrayBatches, FitSettings, fit, predict_proba
+from .tuning import TunedPipeline
 
 
 @dataclass
@@ -69,8 +70,6 @@ class GraphTrainingSettings:
         """The untrained fold pipeline these settings describe (what the engine fits in every fold): the
         graph pipeline, or with ``tune_trials`` a search over it inside each training part."""
         if self.protocol.tune_trials:
-            from .tuning import TunedPipeline
-
             return TunedPipeline(self)
         return GraphPipeline(self)
 

@@ -137,7 +137,7 @@ class TunedPipeline(FoldPipeline):
 
     @classmethod
     def from_state(cls, state: dict) -> TunedPipeline:
-        from .graph_branch import GraphTrainingSettings
+        from .graph_branch import GraphTrainingSettings  # here: graph_branch imports this module
 
         pipeline = cls(GraphTrainingSettings.from_dict(state["settings"]))
         pipeline.classes_ = list(state["classes"])
