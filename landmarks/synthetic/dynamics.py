@@ -25,10 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..layout import rotate
 from .expressions import action_units, pain_expression
 from .faces import real_face_shapes
-from .sequences import write_clip_tables
+from .sequences import blink_course, head_motion_and_tracking, write_clip_tables
 
 
 @dataclass(frozen=True)
@@ -151,19 +150,11 @@ def dynamics_clip(
     frames = len(profile)
     units = action_units()
     shapes = identity[None] + (d.amplitude * expressiveness * profile)[:, None, None] * pain_expression()[None]
-    blink = np.zeros(frames)
-    for start in np.nonzero(rng.random(frames) < d.blink_rate)[0]:
-        blink[start : start + 2] = np.maximum(blink[start : start + 2], [1.0, 0.5][: len(blink[start : start + 2])])
-    shapes = shapes + blink[:, None, None] * units["blink"] * 0.9
+    shapes = shapes + blink_course(frames, d.blink_rate, rng)[:, None, None] * units["blink"] * 0.9
     phase, rate = rng.uniform(0, 2 * np.pi), rng.uniform(0.3, 0.7)
     talking = d.talking * rng.uniform(0, 1) * np.abs(np.sin(phase + rate * np.arange(frames)))
     shapes = shapes + talking[:, None, None] * units["mouth"]
-    roll = np.cumsum(rng.normal(0, np.deg2rad(d.head_rotation_deg), frames))
-    shift = np.cumsum(rng.normal(0, d.head_shift, (frames, 2)), axis=0)
-    moved = rotate(shapes, roll) + shift[:, None, :] + rng.normal(0, d.jitter, (frames, *identity.shape))
-    success = rng.random(frames) >= d.drop_rate
-    success[rng.integers(frames)] = True
-    return moved, success
+    return head_motion_and_tracking(shapes, rng, d.head_rotation_deg, d.head_shift, d.jitter, d.drop_rate)
 
 
 def dynamics_sequences(

@@ -46,17 +46,34 @@ def synthetic_clip(
     units = action_units()
     intensity = temporal_profile(kind, frames, rng) * rng.uniform(0.6, 1.0) * expressiveness
     shapes = identity[None] + intensity[:, None, None] * pain_expression()[None]
-    blink = np.zeros(frames)
-    for start in np.nonzero(rng.random(frames) < settings.blink_rate)[0]:
-        blink[start : start + 2] = np.maximum(blink[start : start + 2], [1.0, 0.5][: len(blink[start : start + 2])])
-    shapes = shapes + blink[:, None, None] * units["blink"] * 0.9
+    shapes = shapes + blink_course(frames, settings.blink_rate, rng)[:, None, None] * units["blink"] * 0.9
     if kind == "neutral":  # talking-like mouth movement, unrelated to pain
         shapes = shapes + rng.uniform(0, 0.5) * np.abs(np.sin(np.arange(frames) / 2.0))[:, None, None] * units["mouth"]
-    roll = np.cumsum(rng.normal(0, np.deg2rad(settings.head_rotation_deg), frames))
-    shift = np.cumsum(rng.normal(0, settings.head_shift, (frames, 2)), axis=0)
-    moved = rotate(shapes, roll) + shift[:, None, :]
-    moved = moved + rng.normal(0, settings.jitter, moved.shape)
-    success = rng.random(frames) >= settings.drop_rate
+    return head_motion_and_tracking(shapes, rng, settings.head_rotation_deg, settings.head_shift, settings.jitter,
+                                    settings.drop_rate)
+
+
+def blink_course(frames: int, rate: float, rng: np.random.Generator) -> np.ndarray:
+    """Eye closure (frames,) in [0, 1]: a blink starts at each frame with chance ``rate``, closed for one
+    frame and half closed the next."""
+    blink = np.zeros(frames)
+    for start in np.nonzero(rng.random(frames) < rate)[0]:
+        blink[start : start + 2] = np.maximum(blink[start : start + 2], [1.0, 0.5][: len(blink[start : start + 2])])
+    return blink
+
+
+def head_motion_and_tracking(
+    shapes: np.ndarray, rng: np.random.Generator, rotation_deg: float, shift: float, jitter: float, drop_rate: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Shapes (T, 68, 2) moved by a random walk of head roll (``rotation_deg`` per frame) and position
+    (``shift`` per frame), with tracker noise ``jitter`` per point, and which frames the tracker found
+    (share ``drop_rate`` lost, at least one found): (points, success)."""
+    frames = len(shapes)
+    roll = np.cumsum(rng.normal(0, np.deg2rad(rotation_deg), frames))
+    walk = np.cumsum(rng.normal(0, shift, (frames, 2)), axis=0)
+    moved = rotate(shapes, roll) + walk[:, None, :]
+    moved = moved + rng.normal(0, jitter, moved.shape)
+    success = rng.random(frames) >= drop_rate
     success[rng.integers(frames)] = True
     return moved, success
 
