@@ -7,7 +7,9 @@
 3. STGCN and STGCN-LSTM are trained with the leakage-free protocol (subject-grouped folds, statistics
    fit on training parts only), next to their simple peers, all under the same folds: logistic regression
    on each clip's mean shape (frame-order-blind) and on the flattened sequence (the temporal linear model).
-4. The two graph models are fused (stacking, learned from each fold's validation clips).
+   A small image model (ConvNeXt-atto from scratch, frozen, with an LSTM head) runs on 64-pixel face crops
+   placed by the same landmarks, under the same folds.
+4. The graph models and the image model are fused (stacking, learned from each fold's validation clips).
 5. Every run is compared (``--out``/report/report.md: intervals over subjects, paired tests, figures) and
    a results table is printed. Every run folder is kept under ``--out``; running the demo again reuses the
    frames and landmarks there and replaces its own runs.
@@ -22,12 +24,14 @@ from pathlib import Path
 
 from landmarks import animate_photo, extract_landmarks
 from landmarks.commands import run_command
+from landmarks.face_crops import CropGeometry, crop_faces
 
 from .baselines import run_baseline
 from .comparison import compare_runs
 from .fusion import fuse_runs
 from .reports import comparison_table
 from .train_graph import train_graph
+from .train_image import train_image
 
 CLASSES = ("neutral", "phasic", "tonic")
 
@@ -74,11 +78,17 @@ def run_demo(
         folders[name] = out / f"run_{features}_baseline"
         runs[name] = run_baseline(landmarks_dir, folders[name], labels=labels, folds_file=folds_file, overwrite=True,
                                   seed=seed, features=features)
-    if len(model_names) > 1:
-        print("4/5 fusing the graph models ...", file=sys.stderr)
-        runs["fused (stacking)"] = fuse_runs([folders[name] for name in model_names], out / "run_fused",
-                                             rule="stacking", overwrite=True, seed=seed)
-        folders["fused (stacking)"] = out / "run_fused"
+    print("3/5 cropping faces and training a small image model on them ...", file=sys.stderr)
+    crop_faces(frames_dir, landmarks_dir, out / "crops", geometry=CropGeometry(64), workers=workers, progress=False)
+    image = "convnext-lstm (crops)"
+    folders[image] = out / "run_convnext-lstm"
+    runs[image] = train_image(out / "crops", folders[image], labels=labels, folds_file=folds_file, overwrite=True,
+                              model="convnext-lstm", pretrained="none", size=64, length=frames, progress=False,
+                              **common)
+    print("4/5 fusing the graph models and the image model ...", file=sys.stderr)
+    fused = [folders[name] for name in model_names] + [folders[image]]
+    runs["fused (stacking)"] = fuse_runs(fused, out / "run_fused", rule="stacking", overwrite=True, seed=seed)
+    folders["fused (stacking)"] = out / "run_fused"
     print("5/5 comparing the runs ...", file=sys.stderr)
     compare_runs(list(folders.values()), out / "report", names=list(folders), seed=seed)
     print(f"done in {time.perf_counter() - started:.0f} s; runs in {out}, report in {out / 'report' / 'report.md'}",

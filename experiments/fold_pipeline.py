@@ -105,6 +105,9 @@ def load_pipeline_state(state: dict, source: str = "the fold file") -> FoldPipel
     """A fitted fold pipeline from its state with its ``kind`` (a fold file's content, or a pipeline held
     inside another, as a tuned fold holds its best trial)."""
     kind = state["kind"]
+    # The branches define the kinds and import this module, so they are imported here, not at the top.
+    from . import baselines, graph_branch, image_branch  # noqa: F401
+
     if kind not in _KINDS:
         raise ValueError(f"{source} holds a fold pipeline of kind {kind!r}, which this version does not know "
                          f"(known: {', '.join(sorted(_KINDS))})")

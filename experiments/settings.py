@@ -107,11 +107,11 @@ class DataSettings:
 
 @dataclass
 class ModelSettings:
-    name: str = "stgcn-lstm"  # a registered model (models.available_models())
+    name: str = "stgcn-lstm"  # a registered landmark model (models.available_models("landmarks"))
     options: dict = field(default_factory=dict)  # keyword options of the model's class
 
     def __post_init__(self) -> None:
-        _check_choice("model", self.name, tuple(models.available_models()))
+        _check_choice("model", self.name, tuple(models.available_models("landmarks")))
         self.options = dict(self.options)
 
     def build(self, num_classes: int, in_channels: int) -> torch.nn.Module:
@@ -176,35 +176,36 @@ GROUPS = {"data": DataSettings, "protocol": ProtocolSettings, "optimiser": Optim
           "execution": ExecutionSettings}
 
 
-def group_flat(values: dict[str, Any]) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    """Flat settings to (the groups, built; the model name; the model options: every name of no group)."""
+def group_flat(values: dict[str, Any], groups: dict[str, type] | None = None,
+               default_model: str = ModelSettings.name) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """Flat settings to (the groups, built; the model name; the model options: every name of no group).
+    ``groups`` are a branch's groups (the graph branch's ``GROUPS`` by default)."""
+    groups = GROUPS if groups is None else groups
     values = dict(values)
-    model_name = values.pop("model", ModelSettings.name)
-    grouped: dict[str, dict] = {name: {} for name in GROUPS}
-    for name, group in GROUPS.items():
+    model_name = values.pop("model", default_model)
+    grouped: dict[str, dict] = {name: {} for name in groups}
+    for name, group in groups.items():
         for entry in fields(group):
             if entry.name in values:
                 grouped[name][entry.name] = values.pop(entry.name)
     try:
-        groups = {name: GROUPS[name](**grouped[name]) for name in GROUPS}
+        built = {name: groups[name](**grouped[name]) for name in groups}
     except TypeError as error:  # e.g. a string where a number belongs, from Python
         raise SettingsError(str(error)) from None
-    return groups, model_name, values
+    return built, model_name, values
 
 
-def flat_setting_names() -> list[str]:
+def flat_setting_names(groups: dict[str, type] | None = None) -> list[str]:
     """Every flat name ``settings_for`` places in a group; ``model`` names the model."""
-    return ["model", *(f.name for group in GROUPS.values() for f in fields(group))]
+    return ["model", *(f.name for group in (GROUPS if groups is None else groups).values() for f in fields(group))]
 
 
-def setting_default(name: str) -> Any:
+def setting_default(name: str, groups: dict[str, type] | None = None, default_model: str = ModelSettings.name) -> Any:
     """The default of a flat setting, for help texts (so no help restates a default by hand)."""
     if name == "model":
-        return ModelSettings.name
-    for group in GROUPS.values():
+        return default_model
+    for group in (GROUPS if groups is None else groups).values():
         for entry in fields(group):
             if entry.name == name:
                 return entry.default if entry.default is not MISSING else entry.default_factory()
     raise KeyError(name)
-
-

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import textwrap
 from pathlib import Path
 
 import models
@@ -30,14 +29,13 @@ from landmarks.commands import run_command
 from landmarks.dataset.labels import PRESETS as LABEL_PRESETS
 from landmarks.dataset.normalize import RELATIVE_TO
 
+from .command_options import add_protocol_options, add_training_options, flag, presets_text, setting_adder
 from .cross_validation import cross_validate
 from .graph_branch import PRESETS, settings_for
-from .losses import LOSSES, WEIGHT_SCHEMES
 from .protocol import read_folds
 from .reports import results_table
-from .resampling import METHODS
 from .run_folder import check_run_folder
-from .settings import LENGTH_MODES, NORMALIZATIONS, setting_default
+from .settings import LENGTH_MODES, NORMALIZATIONS
 from .tuning import tuning_cost
 
 NOT_SETTINGS = ("landmarks", "labels", "preset", "folds_file", "out", "overwrite")
@@ -72,42 +70,15 @@ def train_graph(
     return cross_validate(dataset, settings, out, folds=folds, config=config, overwrite=overwrite)
 
 
-def _flag(value: str) -> bool:
-    if value.lower() in ("1", "true", "yes", "on"):
-        return True
-    if value.lower() in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected yes or no, got {value!r}")
-
-
-def _default(name: str) -> str:
-    value = setting_default(name)
-    if isinstance(value, bool):
-        value = "yes" if value else "no"
-    return f" (default {'none' if value is None else value})"
-
-
-def presets_text() -> str:
-    """The presets' values, from the presets themselves."""
-    lines = ["presets (explicit options override them):"]
-    for name, values in PRESETS.items():
-        text = ", ".join(f"{key}={value}" for key, value in values.items())
-        lines.append(textwrap.fill(text, 100, initial_indent=f"  {name}: ", subsequent_indent=" " * 4))
-    return "\n".join(lines)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m experiments.train_graph",
         description=__doc__,
-        epilog=presets_text(),
+        epilog=presets_text(PRESETS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
 
-    def setting(group, flag: str, text: str, **kwargs) -> None:
-        """An option that sets the flat setting of the same name; its default is the settings' own."""
-        group.add_argument(flag, help=text + _default(flag[2:].replace("-", "_")), **kwargs)
-
+    setting = setting_adder()
     data = parser.add_argument_group("data")
     data.add_argument("--landmarks", required=True, help="folder of landmark CSVs (output of landmarks.extract)")
     data.add_argument("--labels", help="CSV with clip,label[,subject]; default: labels from a path component")
@@ -121,12 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     setting(data, "--normalize", "per-frame shape normalisation", choices=NORMALIZATIONS)
     setting(data, "--relative", "each frame minus the clip's own mean shape or first frame: the person's face "
             "shape removed, its movement kept", choices=RELATIVE_TO)
-    setting(data, "--velocity", "add dx, dy channels (yes/no)", type=_flag)
+    setting(data, "--velocity", "add dx, dy channels (yes/no)", type=flag)
     setting(data, "--min-valid", "exclude clips with a smaller share of tracked frames", type=float)
     model = parser.add_argument_group("model (--head, --head-sizes, --graph and --implementation are options of the "
                                       "model's class; a model that does not take one refuses it)")
-    setting(model, "--model", "; ".join(f"{name}: {text}" for name, text in models.available_models().items()),
-            choices=list(models.available_models()), metavar="NAME")
+    graph_models = models.available_models("landmarks")
+    setting(model, "--model", "; ".join(f"{name}: {text}" for name, text in graph_models.items()),
+            choices=list(graph_models), metavar="NAME")
     model.add_argument("--head", choices=models.available_heads(), help="sequence head (stgcn-lstm)")
     model.add_argument("--head-sizes", type=int, nargs="+", metavar="UNITS",
                        help="LSTM widths of the head: one per layer of stacked (ridouan2025: 15 20), else one")
@@ -134,28 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--implementation", choices=models.IMPLEMENTATIONS, help="graph convolution (stgcn models)")
     protocol = parser.add_argument_group("protocol")
     protocol.add_argument("--preset", choices=list(PRESETS), help="the papers' settings, see above")
-    setting(protocol, "--folds", "subject-grouped folds", type=int)
-    protocol.add_argument("--folds-file", help="reuse the split of an earlier run's folds.csv")
-    setting(protocol, "--validation-share", "share of training subjects for validation", type=float)
-    setting(protocol, "--resample", "oversampling of training parts", choices=METHODS)
-    setting(protocol, "--class-weights", "loss weights per class", choices=WEIGHT_SCHEMES)
-    setting(protocol, "--loss", "cross-entropy or focal loss", choices=LOSSES)
-    setting(protocol, "--focal-alpha", "focal loss alpha", type=float)
-    setting(protocol, "--focal-gamma", "focal loss gamma", type=float)
+    add_protocol_options(protocol, setting)
     protocol.add_argument("--tune", dest="tune_trials", type=int, metavar="TRIALS",
                           help="search learning rate, batch size and dropout with TRIALS Optuna trials inside each "
                                "training part, scored on its validation subjects (never on test clips); costs "
                                "about TRIALS times an untuned run (default 0: off)")
     training = parser.add_argument_group("training")
-    setting(training, "--epochs", "epochs per fold", type=int)
-    setting(training, "--batch-size", "clips per optimiser step", type=int)
-    setting(training, "--lr", "initial learning rate of Adam", type=float)
-    setting(training, "--decay-rate", "learning rate x this every --decay-steps steps", type=float)
-    setting(training, "--decay-steps", "optimiser steps per learning-rate decay", type=int)
-    setting(training, "--patience", "early stopping after N epochs without progress; 0 = off", type=int)
-    setting(training, "--augment", "random rotation, scale, shift, mirror, time warps (yes/no)", type=_flag)
-    setting(training, "--seed", "same seed, same --jobs, same machine: same metrics.json", type=int)
-    setting(training, "--jobs", "folds trained at once in worker processes sharing the cores", type=int)
+    add_training_options(training, setting, "random rotation, scale, shift, mirror, time warps of landmark clips")
     parser.add_argument("--out", required=True, help="run folder to write")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the run an --out folder already holds (its run files only)")

@@ -11,7 +11,7 @@ import time
 from importlib.metadata import PackageNotFoundError, version
 
 VERSIONED = ("facegraph", "numpy", "pandas", "opencv-python-headless", "dlib-bin", "torch", "torch_geometric",
-             "scikit-learn", "imbalanced-learn")
+             "torchvision", "timm", "scikit-learn", "imbalanced-learn")
 
 
 def package_version(name: str) -> str:

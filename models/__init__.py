@@ -1,21 +1,36 @@
-"""Graph models on landmark sequences (STGCN, STGCN-LSTM, the paper's reference block) and the sequence
-heads shared with the image branch.
+"""Graph models on landmark sequences (STGCN, STGCN-LSTM, the paper's reference block), the image models on
+face crops (ConvNeXt-LSTM, MobileNetV3-LSTM, frame CNNs on timm or torchvision backbones) and the sequence
+heads they share.
 
 >>> import models
 >>> model = models.create("stgcn-lstm", num_classes=2, head="attention")
->>> sorted(models.available_models())[:2]
-['stgcn', 'stgcn-lstm']
+>>> sorted(models.available_models("landmarks"))[:2]
+['gru', 'stgcn']
+>>> sorted(models.available_models("frames"))
+['convnext-lstm', 'frame-cnn', 'mobilenetv3-lstm']
 """
 
+from .backbones import PRETRAINED, WeightsMissing, WeightsSource, create_backbone, resolve_weights
 from .graph_conv import IMPLEMENTATIONS, SpatialGraphConv
 from .heads import AttentionLSTMHead, BiLSTMHead, LSTMHead, StackedLSTMHead, available_heads, create_head
+from .image import FrameClassifier, FrameSequenceModel, ImageModelSpec, image_model_spec
 from .reference import RecurrentAttentionConv, ReferenceBlock, ReferenceSTGCN
-from .registry import available_models, create, register
+from .registry import available_models, create, model_inputs, register
 from .sequence_peer import CoordinateGRU
 from .stgcn import STGCN, STGCNLSTM, YAN2018, STGCNBackbone, STGCNBlock
 
 __all__ = [
     "IMPLEMENTATIONS",
+    "PRETRAINED",
+    "FrameClassifier",
+    "FrameSequenceModel",
+    "WeightsMissing",
+    "WeightsSource",
+    "ImageModelSpec",
+    "image_model_spec",
+    "create_backbone",
+    "model_inputs",
+    "resolve_weights",
     "STGCN",
     "STGCNLSTM",
     "YAN2018",

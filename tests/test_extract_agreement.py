@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 
 from landmarks import FaceTracker, TrackerSettings
-from landmarks.extraction.frames import read_image_gray
+from landmarks.extraction.frames import read_image
 from landmarks.extraction.tracker import _iou
 
 
@@ -28,7 +28,7 @@ def test_landmarks_agree_with_dlib_reference_points(faces_dir):
         for file_name, ref_box, ref_points in reference_faces(faces_dir / xml_name):
             reference_count += 1
             if file_name not in detections:
-                gray = read_image_gray(faces_dir / file_name)
+                gray = read_image(faces_dir / file_name)
                 detections[file_name] = (gray, tracker.detect_faces(gray))
             gray, faces = detections[file_name]
             matches = [box for box, _ in faces if _iou(box, ref_box) > 0.5]
@@ -44,14 +44,14 @@ def test_landmarks_agree_with_dlib_reference_points(faces_dir):
 
 
 def test_photo_without_a_human_face_yields_none(faces_dir, tracker):
-    gray = read_image_gray(faces_dir / "dogs.jpg")
+    gray = read_image(faces_dir / "dogs.jpg")
     tracker.reset()
     assert tracker.detect_faces(gray) == []
     assert tracker.process(gray) is None
 
 
 def test_large_frontal_face_is_found_once(faces_dir, tracker):
-    gray = read_image_gray(faces_dir / "Tom_Cruise_avp_2014_4.jpg")
+    gray = read_image(faces_dir / "Tom_Cruise_avp_2014_4.jpg")
     tracker.reset()
     assert len(tracker.detect_faces(gray)) == 1
     result = tracker.process(gray)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from landmarks import extract_clip, extract_landmarks, read_landmarks
-from landmarks.extraction.frames import read_image_gray
+from landmarks.extraction.frames import read_image
 
 from .conftest import REPO, place_on_canvas
 
@@ -96,7 +96,7 @@ def test_bit_depths_and_channels_give_the_same_landmarks(astronaut_bgr, tmp_path
         folder = tmp_path / name.split(".")[0]
         folder.mkdir()
         assert cv2.imwrite(str(folder / name), image)
-        assert read_image_gray(folder / name).dtype == np.uint8
+        assert read_image(folder / name).dtype == np.uint8
     reference = extract_clip(tmp_path / "bgr8", tracker=tracker)
     assert reference["success"].all()
     columns = [c for c in reference.columns if c.startswith(("x_", "y_"))]

@@ -17,7 +17,7 @@ from models.graph_conv import SpatialGraphConv
 
 from .conftest import REPO
 
-MODEL_NAMES = list(models.available_models())
+MODEL_NAMES = list(models.available_models("landmarks"))
 HEAD_NAMES = models.available_heads()
 # The original's ten 256-channel blocks are the ``stgcn`` class with another layout; memorising with them takes
 # minutes on two cores, so the learning check runs on every model class at its default size.

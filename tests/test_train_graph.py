@@ -315,12 +315,12 @@ def test_demo_runs_the_whole_pipeline_on_animated_clips(tmp_path):
     runs = demo.run_demo(tmp_path / "demo", subjects=3, clips_per_class=1, frames=12, size=(640, 480), epochs=2,
                          folds=3, workers=1)
     assert list(runs) == ["stgcn", "stgcn-lstm", "frame-average baseline", "temporal linear baseline",
-                          "fused (stacking)"]
+                          "convnext-lstm (crops)", "fused (stacking)"]
     manifest = pd.read_csv(tmp_path / "demo" / "landmarks" / "manifest.csv")
     assert len(manifest) == 9 and (manifest["status"] == "ok").all()
     split = pd.read_csv(tmp_path / "demo" / "run_stgcn" / "folds.csv")
-    for name in ("stgcn", "stgcn-lstm"):
-        predictions = pd.read_csv(tmp_path / "demo" / f"run_{name}" / "predictions.csv")
+    for name, folder in (("stgcn", "stgcn"), ("stgcn-lstm", "stgcn-lstm"), ("convnext-lstm (crops)", "convnext-lstm")):
+        predictions = pd.read_csv(tmp_path / "demo" / f"run_{folder}" / "predictions.csv")
         assert len(predictions) == 9 and (predictions["fold"] == split["fold"]).all()  # one split for every model
         correct = (predictions["y_true"] == predictions["y_pred"]).mean()
         assert runs[name]["pooled"]["accuracy"] == pytest.approx(correct)

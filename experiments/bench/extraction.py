@@ -23,7 +23,7 @@ import numpy as np
 
 from landmarks import ExtractionSettings, TrackerSettings, extract_landmarks, read_landmarks
 from landmarks.extraction.clips import frame_files
-from landmarks.extraction.frames import read_image_gray
+from landmarks.extraction.frames import read_image
 from landmarks.extraction.model_files import predictor_path
 from landmarks.layout import eye_distance
 from landmarks.parallel import run_jobs
@@ -67,7 +67,7 @@ def make_clips(root: Path, clips: int, frames: int, seed: int) -> list[Path]:
 
 def _decode_folder(folder: str) -> int:
     """Decode every frame exactly as the extractor does (to 8-bit gray), and nothing else."""
-    return sum(read_image_gray(path).size > 0 for path in frame_files(Path(folder)))
+    return sum(read_image(path).size > 0 for path in frame_files(Path(folder)))
 
 
 _naive = {}

@@ -96,6 +96,52 @@ def _labels_from_path(
     return pd.DataFrame(rows, columns=["clip", "label", "subject"])
 
 
+def clip_labels(
+    clips: list[str],
+    labels: str | os.PathLike | pd.DataFrame | None,
+    folder: Path,
+    *,
+    label_component: int = 1,
+    label_map: str | Mapping[str, str] | LabelMap | None = None,
+    subject_component: int = 0,
+    ignore_unlabelled: bool = False,
+    what: str = "CSV",
+) -> pd.DataFrame:
+    """The label and subject of every clip (``clip,label,subject``): from ``labels`` (a CSV or table; every
+    labelled clip must exist, every clip must be labelled unless ``ignore_unlabelled``) or from the clips'
+    path components. ``what`` names the clip files in messages (landmark CSVs, crop files)."""
+    if labels is None:
+        return _labels_from_path(clips, label_component, resolve_label_map(label_map), subject_component)
+    table = labels.copy() if isinstance(labels, pd.DataFrame) else read_labels_file(labels)
+    if "subject" not in table.columns:
+        table["subject"] = table["clip"].str.split("/").str[0]
+    missing = sorted(set(table["clip"]) - set(clips))
+    if missing:
+        raise DatasetError(
+            f"{len(missing)} labelled clip(s) have no {what} under {folder}: {', '.join(missing[:10])}"
+            + (" ..." if len(missing) > 10 else "")
+        )
+    unlabelled = sorted(set(clips) - set(table["clip"]))
+    if unlabelled and not ignore_unlabelled:
+        raise DatasetError(
+            f"{len(unlabelled)} {what}(s) under {folder} have no label: {', '.join(unlabelled[:10])}"
+            + (" ..." if len(unlabelled) > 10 else "")
+            + "; label them or pass ignore_unlabelled=True (--ignore-unlabelled)"
+        )
+    if unlabelled:
+        warnings.warn(f"ignoring {len(unlabelled)} unlabelled {what}(s): {', '.join(unlabelled[:10])}", stacklevel=3)
+    return table
+
+
+def class_names_of(table: pd.DataFrame, classes: list[str] | None = None) -> list[str]:
+    """The classes of a label table (sorted), or ``classes`` after checking every label is among them."""
+    class_names = list(classes) if classes else sorted(table["label"].unique())
+    unknown = sorted(set(table["label"]) - set(class_names))
+    if unknown:
+        raise DatasetError(f"label(s) {', '.join(unknown)} are not among the classes {', '.join(class_names)}")
+    return class_names
+
+
 def load_dataset(
     landmarks_dir: str | os.PathLike,
     labels: str | os.PathLike | pd.DataFrame | None = None,
@@ -133,32 +179,9 @@ def load_dataset(
     if not files:
         raise DatasetError(f"no landmark CSV under {folder}")
 
-    if labels is None:
-        table = _labels_from_path(list(files), label_component, resolve_label_map(label_map), subject_component)
-    else:
-        table = labels.copy() if isinstance(labels, pd.DataFrame) else read_labels_file(labels)
-        if "subject" not in table.columns:
-            table["subject"] = table["clip"].str.split("/").str[0]
-        missing = sorted(set(table["clip"]) - set(files))
-        if missing:
-            raise DatasetError(
-                f"{len(missing)} labelled clip(s) have no CSV under {folder}: {', '.join(missing[:10])}"
-                + (" ..." if len(missing) > 10 else "")
-            )
-        unlabelled = sorted(set(files) - set(table["clip"]))
-        if unlabelled and not ignore_unlabelled:
-            raise DatasetError(
-                f"{len(unlabelled)} CSV(s) under {folder} have no label: {', '.join(unlabelled[:10])}"
-                + (" ..." if len(unlabelled) > 10 else "")
-                + "; label them or pass ignore_unlabelled=True (--ignore-unlabelled)"
-            )
-        if unlabelled:
-            warnings.warn(f"ignoring {len(unlabelled)} unlabelled CSV(s): {', '.join(unlabelled[:10])}", stacklevel=2)
-
-    class_names = list(classes) if classes else sorted(table["label"].unique())
-    unknown = sorted(set(table["label"]) - set(class_names))
-    if unknown:
-        raise DatasetError(f"label(s) {', '.join(unknown)} are not among the classes {', '.join(class_names)}")
+    table = clip_labels(list(files), labels, folder, label_component=label_component, label_map=label_map,
+                        subject_component=subject_component, ignore_unlabelled=ignore_unlabelled)
+    class_names = class_names_of(table, classes)
     index = {name: i for i, name in enumerate(class_names)}
 
     sequences, masks, ys, subjects, clips, filled = [], [], [], [], [], []

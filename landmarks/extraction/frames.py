@@ -23,8 +23,9 @@ from .clips import frame_files  # noqa: E402
 
 @dataclass
 class Frame:
-    """One frame: 0-based ``index``, ``timestamp`` in seconds, the 8-bit grayscale ``image`` (None when
-    the frame could not be read, with the reason in ``error``) and, for folders, its ``file`` name."""
+    """One frame: 0-based ``index``, ``timestamp`` in seconds, the 8-bit ``image`` (grayscale, or BGR when
+    read in colour; None when the frame could not be read, with the reason in ``error``) and, for folders,
+    its ``file`` name."""
 
     index: int
     timestamp: float
@@ -59,22 +60,23 @@ def to_gray8(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def read_image_gray(path: Path) -> np.ndarray:
-    """Decode one image file to 8-bit grayscale; raises ``ValueError`` naming the file if unreadable."""
+def read_image(path: Path, colour: bool = False) -> np.ndarray:
+    """Decode one image file to 8-bit grayscale (or 8-bit BGR with ``colour``); raises ``ValueError``
+    naming the file if unreadable."""
     raw = np.fromfile(str(path), dtype=np.uint8)
-    # Decoding straight to 8-bit gray is the fastest path, and OpenCV rescales 16-bit data and drops alpha.
-    image = cv2.imdecode(raw, cv2.IMREAD_GRAYSCALE) if raw.size else None
+    # Decoding straight to 8-bit is the fastest path, and OpenCV rescales 16-bit data and drops alpha.
+    image = cv2.imdecode(raw, cv2.IMREAD_COLOR if colour else cv2.IMREAD_GRAYSCALE) if raw.size else None
     if image is None:
         raise ValueError(f"cannot decode image {path.name}")
     return image
 
 
-def folder_frames(folder: Path, fps: float) -> Iterator[Frame]:
+def folder_frames(folder: Path, fps: float, colour: bool = False) -> Iterator[Frame]:
     """Frames of a folder in natural file order; timestamps are index / ``fps``."""
     for index, path in enumerate(frame_files(folder)):
         timestamp = index / fps
         try:
-            yield Frame(index, timestamp, read_image_gray(path), file=path.name)
+            yield Frame(index, timestamp, read_image(path, colour), file=path.name)
         except (ValueError, OSError, cv2.error) as exc:
             yield Frame(index, timestamp, None, file=path.name, error=str(exc))
 
@@ -92,7 +94,16 @@ def count_frames(path: Path, kind: str) -> int:
         capture.release()
 
 
-def video_frames(path: Path) -> Iterator[Frame]:
+def to_bgr8(image: np.ndarray) -> np.ndarray:
+    """Any decoded video frame as 8-bit BGR (gray frames repeated over three channels)."""
+    if image.dtype != np.uint8:
+        image = cv2.cvtColor(to_gray8(image), cv2.COLOR_GRAY2BGR)
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR) if image.shape[2] == 4 else image
+
+
+def video_frames(path: Path, colour: bool = False) -> Iterator[Frame]:
     """Frames of a video, decoded sequentially once (never seeking), with the container's timestamps."""
     if path.stat().st_size == 0:
         raise ClipReadError(f"video {path} is empty (0 bytes)")
@@ -108,7 +119,7 @@ def video_frames(path: Path) -> Iterator[Frame]:
                 break
             msec = capture.get(cv2.CAP_PROP_POS_MSEC)
             timestamp = msec / 1000.0 if msec > 0 or index == 0 else (index / fps if fps > 0 else float(index))
-            yield Frame(index, timestamp, to_gray8(image))
+            yield Frame(index, timestamp, to_bgr8(image) if colour else to_gray8(image))
             index += 1
         if index == 0:
             raise ClipReadError(f"video {path} has no decodable frame")
@@ -116,10 +127,10 @@ def video_frames(path: Path) -> Iterator[Frame]:
         capture.release()
 
 
-def clip_frames(path: Path, kind: str, fps: float = 30.0) -> Iterator[Frame]:
-    """Frames of one clip of either kind."""
+def clip_frames(path: Path, kind: str, fps: float = 30.0, colour: bool = False) -> Iterator[Frame]:
+    """Frames of one clip of either kind, grayscale (what the tracker reads) or BGR with ``colour``."""
     if kind == "video":
-        return video_frames(path)
+        return video_frames(path, colour)
     if kind == "frames":
-        return folder_frames(path, fps)
+        return folder_frames(path, fps, colour)
     raise ClipReadError(f"{path} holds no frames")

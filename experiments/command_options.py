@@ -1,0 +1,74 @@
+"""The options every training command shares (``train_graph``, ``train_image``): the protocol and training
+settings, yes/no flags, help texts that show each setting's own default, and the presets' listing."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from collections.abc import Callable
+
+from .losses import LOSSES, WEIGHT_SCHEMES
+from .resampling import METHODS
+from .settings import setting_default
+
+
+def flag(value: str) -> bool:
+    """A yes/no option value."""
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected yes or no, got {value!r}")
+
+
+Setting = Callable[..., None]
+
+
+def setting_adder(groups: dict[str, type] | None = None, default_model: str | None = None) -> Setting:
+    """``setting(group, "--flag", text, **kwargs)``: an option that sets the flat setting of the same name,
+    its help ending with that setting's default (so no help restates a default by hand)."""
+
+    def default_text(name: str) -> str:
+        options = {} if default_model is None else {"default_model": default_model}
+        value = setting_default(name, groups, **options)
+        if isinstance(value, bool):
+            value = "yes" if value else "no"
+        return f" (default {'none' if value is None else value})"
+
+    def setting(group, option: str, text: str, **kwargs) -> None:
+        group.add_argument(option, help=text + default_text(option[2:].replace("-", "_")), **kwargs)
+
+    return setting
+
+
+def add_protocol_options(group, setting: Setting) -> None:
+    setting(group, "--folds", "subject-grouped folds", type=int)
+    group.add_argument("--folds-file", help="reuse the split of an earlier run's folds.csv (graph or image run: "
+                                            "both branches then see exactly the same split)")
+    setting(group, "--validation-share", "share of training subjects for validation", type=float)
+    setting(group, "--resample", "oversampling of training parts", choices=METHODS)
+    setting(group, "--class-weights", "loss weights per class", choices=WEIGHT_SCHEMES)
+    setting(group, "--loss", "cross-entropy or focal loss", choices=LOSSES)
+    setting(group, "--focal-alpha", "focal loss alpha", type=float)
+    setting(group, "--focal-gamma", "focal loss gamma", type=float)
+
+
+def add_training_options(group, setting: Setting, augment_text: str) -> None:
+    setting(group, "--epochs", "epochs per fold", type=int)
+    setting(group, "--batch-size", "clips per optimiser step", type=int)
+    setting(group, "--lr", "initial learning rate of Adam", type=float)
+    setting(group, "--decay-rate", "learning rate x this every --decay-steps steps", type=float)
+    setting(group, "--decay-steps", "optimiser steps per learning-rate decay", type=int)
+    setting(group, "--patience", "early stopping after N epochs without progress; 0 = off", type=int)
+    setting(group, "--augment", augment_text + " (yes/no)", type=flag)
+    setting(group, "--seed", "same seed, same --jobs, same machine: same metrics.json", type=int)
+    setting(group, "--jobs", "folds trained at once in worker processes sharing the cores", type=int)
+
+
+def presets_text(presets: dict[str, dict]) -> str:
+    """The presets' values, from the presets themselves."""
+    lines = ["presets (explicit options override them):"]
+    for name, values in presets.items():
+        text = ", ".join(f"{key}={value}" for key, value in values.items())
+        lines.append(textwrap.fill(text, 100, initial_indent=f"  {name}: ", subsequent_indent=" " * 4))
+    return "\n".join(lines)
