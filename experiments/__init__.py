@@ -1,6 +1,7 @@
 """Leakage-free evaluation: one cross-validation engine for every model kind, the branches that plug into it
-(``graph_branch``), run folders with reloadable fold pipelines, the demo and the benchmarks."""
+(``graph_branch``, ``image_branch``, ``baselines``), run folders with reloadable fold pipelines, fusion,
+comparison, prediction on new recordings, export, the demo and the benchmarks.
 
-from . import baselines, graph_branch  # registers their fold pipelines, so their fold files load
-
-__all__ = ["baselines", "graph_branch"]
+Nothing is imported here, so ``experiments.onnx_predict`` runs where PyTorch is not installed; a fold file
+loads its branch's module itself (``fold_pipeline.load_pipeline``).
+"""

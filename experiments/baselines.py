@@ -163,7 +163,8 @@ def run_baseline(
     dataset = settings.load_dataset(landmarks, labels)
     folds = read_folds(folds_file, dataset.clips, dataset.subjects) if folds_file is not None else None
     config = {"landmarks": str(Path(landmarks).resolve()), "labels": None if labels is None else str(labels),
-              "folds_file": None if folds_file is None else str(folds_file), "dataset": dataset.summary()}
+              "folds_file": None if folds_file is None else str(folds_file), "dataset": dataset.summary(),
+              "clip_frames": int(np.median(dataset.raw_frames))}
     return cross_validate(dataset, settings, out, folds=folds, config=config, overwrite=overwrite)
 
 

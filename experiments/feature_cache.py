@@ -43,8 +43,9 @@ def normalise_frames(frames: np.ndarray, mean: tuple, std: tuple) -> torch.Tenso
     return (tensor - torch.tensor(mean).view(shape)) / torch.tensor(std).view(shape)
 
 
-def _crop_geometry(crops_dir: Path) -> dict | None:
-    path = crops_dir / SETTINGS_NAME
+def crop_settings(crops_dir: str | os.PathLike) -> dict | None:
+    """The settings a crop folder was made with (its crops.json), or None."""
+    path = Path(crops_dir) / SETTINGS_NAME
     return json.loads(path.read_text()).get("settings") if path.is_file() else None
 
 
@@ -64,7 +65,7 @@ class FeatureCache:
         self.crops_dir = Path(crops_dir)
         self.facts = {"format": CACHE_FORMAT, "backbone": backbone_name, "weights_sha256": state_sha256(backbone),
                       "mean": list(backbone.mean), "std": list(backbone.std),
-                      "crops": _crop_geometry(self.crops_dir)}
+                      "crops": crop_settings(self.crops_dir)}
         self.root = Path(root)
         self.hits = self.computed = 0
 

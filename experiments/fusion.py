@@ -110,6 +110,19 @@ def _combine(rule: str, stack: np.ndarray, learned) -> np.ndarray:
     return learned.predict_proba(np.concatenate(list(stack), axis=1))
 
 
+def combine_learned(rule: str, stack: np.ndarray, record) -> np.ndarray:
+    """Fused probabilities of new clips (runs' (runs, N, classes)) by ``rule`` with what a fold learned, as
+    its fused run's config.json records it (``learned_per_fold``)."""
+    learned = None
+    if rule == "weighted":
+        learned = np.asarray(record, dtype=float)
+    elif rule == "stacking":
+        learned = LogisticRegression()
+        learned.coef_, learned.intercept_ = np.asarray(record["coef"]), np.asarray(record["intercept"])
+        learned.classes_ = np.arange(stack.shape[2])
+    return _combine(rule, stack, learned)
+
+
 def _learn(rule: str, stack: np.ndarray, y: np.ndarray, classes: int, seed: int, fold: int):
     """What ``rule`` learns from one fold's validation predictions (runs, N, classes) and labels."""
     if rule == "weighted":

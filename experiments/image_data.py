@@ -28,6 +28,19 @@ def frame_positions(total: int, length: int) -> np.ndarray:
     return np.linspace(0, total - 1, length).round().astype(int)
 
 
+def shape_frames(crops: np.ndarray, length: int, size: int, grey: bool) -> np.ndarray:
+    """A clip's crops (T, side, side, 3) as an image model takes them: ``length`` evenly spaced frames of
+    ``size`` pixels, greyscale (over three channels) when asked; uint8."""
+    frames = np.asarray(crops[frame_positions(len(crops), length)])
+    if frames.shape[1] != size:
+        interpolation = cv2.INTER_AREA if frames.shape[1] > size else cv2.INTER_LINEAR
+        frames = np.stack([cv2.resize(frame, (size, size), interpolation=interpolation) for frame in frames])
+    if grey:
+        luminance = frames @ np.array([0.299, 0.587, 0.114])
+        frames = np.repeat(luminance[..., None], 3, axis=-1).round().astype(np.uint8)
+    return frames
+
+
 @dataclass
 class CropClips:
     """The crop files of clips, read lazily: frames (length, size, size, 3) uint8 RGB per clip."""
@@ -46,16 +59,7 @@ class CropClips:
 
     def clip(self, i: int) -> np.ndarray:
         """Clip ``i``'s frames (length, size, size, 3) uint8, as the models see them."""
-        crops = load_crops(self.paths[i])
-        frames = np.asarray(crops[frame_positions(len(crops), self.length)])
-        if frames.shape[1] != self.size:
-            interpolation = cv2.INTER_AREA if frames.shape[1] > self.size else cv2.INTER_LINEAR
-            frames = np.stack([cv2.resize(frame, (self.size, self.size), interpolation=interpolation)
-                               for frame in frames])
-        if self.grey:
-            grey = frames @ np.array([0.299, 0.587, 0.114])
-            frames = np.repeat(grey[..., None], 3, axis=-1).round().astype(np.uint8)
-        return frames
+        return shape_frames(load_crops(self.paths[i]), self.length, self.size, self.grey)
 
     def load(self) -> np.ndarray:
         """Every clip's frames (N, length, size, size, 3) uint8."""

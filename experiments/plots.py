@@ -56,3 +56,26 @@ def plot_curves(histories: list[dict], path: str | os.PathLike) -> None:
         axis.legend(fontsize=7, ncol=2)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
+
+
+def plot_timeline(windows, columns: list[str], times: np.ndarray, success: np.ndarray, path: str | os.PathLike,
+                  title: str = "") -> None:
+    """Class (or group) probabilities of a clip's windows over time, each at its window's middle, with the
+    frames where no face was found shaded; unscored windows leave gaps."""
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    figure = Figure(figsize=(9, 3.2))
+    axis = figure.subplots()
+    middle = (windows["start_s"].to_numpy(float) + windows["end_s"].to_numpy(float)) / 2
+    for column in columns:
+        axis.plot(middle, windows[column].to_numpy(float), marker="o", markersize=3, label=column.split("_", 1)[1])
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+    for t in np.flatnonzero(~np.asarray(success, bool)):
+        axis.axvspan(times[t] - step / 2, times[t] + step / 2, color="0.85", linewidth=0)
+    axis.set_ylim(0, 1)
+    axis.set_xlabel("time (s)")
+    axis.set_ylabel("probability")
+    axis.set_title(f"{title} (grey: no face found)" if (~np.asarray(success, bool)).any() else title)
+    axis.legend(fontsize=8, loc="upper right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)

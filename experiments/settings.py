@@ -26,12 +26,11 @@ import models
 from landmarks import LandmarkDataset, ShapeNormalizer, load_dataset
 from landmarks.commands import UsageError
 from landmarks.dataset.labels import resolve_label_map
-from landmarks.dataset.normalize import RELATIVE_TO
+from landmarks.dataset.normalize import NORMALIZATIONS, RELATIVE_TO, named_normalizer
 
 from .losses import LOSSES, WEIGHT_SCHEMES
 from .resampling import METHODS
 
-NORMALIZATIONS = ("eyes", "nose", "procrustes", "none")
 LENGTH_MODES = ("resample", "pad")
 
 
@@ -88,12 +87,7 @@ class DataSettings:
         return 4 if self.velocity else 2
 
     def normalizer(self) -> ShapeNormalizer:
-        return {
-            "eyes": ShapeNormalizer(centre="eyes"),
-            "nose": ShapeNormalizer(centre="nose"),
-            "procrustes": ShapeNormalizer(procrustes=True),
-            "none": ShapeNormalizer(centre=None, scale=False, level=False),
-        }[self.normalize]
+        return named_normalizer(self.normalize)
 
     def load(self, landmarks: str | os.PathLike, labels: str | os.PathLike | None = None) -> LandmarkDataset:
         """The landmark CSVs under ``landmarks`` shaped by these settings."""

@@ -24,6 +24,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 import models
 from landmarks.commands import run_command
 from landmarks.dataset.labels import PRESETS as LABEL_PRESETS
@@ -62,6 +64,7 @@ def train_graph(
         "landmarks": str(Path(landmarks).resolve()), "labels": None if labels is None else str(Path(labels).resolve()),
         "preset": preset, "folds_file": None if folds_file is None else str(folds_file),
         "dataset": dataset.summary(),
+        "clip_frames": int(np.median(dataset.raw_frames)),  # frames per clip before resampling: new clips' window
     }
     print(dataset.summary(), file=sys.stderr)
     if settings.protocol.tune_trials:

@@ -29,12 +29,16 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 import models
 from landmarks.commands import run_command
+from landmarks.face_crops import load_crops
 from models.backbones import PRETRAINED
 
 from .command_options import add_protocol_options, add_training_options, flag, presets_text, setting_adder
 from .cross_validation import cross_validate
+from .feature_cache import crop_settings
 from .image_branch import DEFAULT_IMAGE_MODEL, GROUPS, PRESETS, describe_weights, image_settings_for, prepare_inputs
 from .protocol import read_folds
 from .reports import results_table
@@ -63,11 +67,14 @@ def train_image(
     dataset = settings.data.load(crops, labels)
     print(dataset.summary(), file=sys.stderr)
     folds = read_folds(folds_file, dataset.clips, dataset.subjects) if folds_file is not None else None
+    dataset_paths = dataset.X.paths
     dataset = prepare_inputs(dataset, settings, progress)
     config = {
         "crops": str(Path(crops).resolve()), "labels": None if labels is None else str(Path(labels).resolve()),
         "preset": preset, "folds_file": None if folds_file is None else str(folds_file),
         "dataset": dataset.summary(), "weights": settings.weights_source.as_dict(),
+        "crop_settings": crop_settings(crops),  # how new clips must be cropped (experiments.predict)
+        "clip_frames": int(np.median([load_crops(path).shape[0] for path in dataset_paths])),
     }
     return cross_validate(dataset, settings, out, folds=folds, config=config, overwrite=overwrite)
 
@@ -100,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--head", choices=models.available_heads(), help="sequence head (default lstm)")
     model.add_argument("--head-sizes", type=int, nargs="+", metavar="UNITS", help="LSTM widths of the head")
     model.add_argument("--dropout", type=float, help="dropout of the head (default 0.25)")
+    model.add_argument("--projection", type=int, metavar="WIDTH",
+                       help="a learned linear layer to WIDTH between the frame features and the head (default none)")
     transfer = parser.add_argument_group("backbone and transfer")
     setting(transfer, "--pretrained", "initial backbone weights: ImageNet from this machine's caches, or none",
             choices=PRETRAINED)
@@ -111,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     setting(transfer, "--device", "where the backbone runs (cpu, cuda ...)")
     setting(transfer, "--feature-cache", "folder of cached backbone features; none: CROPS_DIR/feature_cache")
     setting(transfer, "--feature-batch", "frames per backbone batch in the feature pass", type=int)
+    setting(transfer, "--feature-dims", "frozen backbone: principal components of the frame features kept, fitted "
+            "inside each fold; 0: all", type=int)
     protocol = parser.add_argument_group("protocol")
     protocol.add_argument("--preset", choices=list(PRESETS), help="the papers' settings, see below")
     add_protocol_options(protocol, setting)

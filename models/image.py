@@ -86,6 +86,7 @@ class ImageModelSpec:
     head: str = "lstm"
     head_sizes: tuple[int, ...] | None = None
     dropout: float = 0.25
+    projection: int | None = None  # a learned linear layer to this width between the frame features and the head
 
     def __post_init__(self) -> None:
         check_backbone_name(self.backbone)
@@ -93,12 +94,18 @@ class ImageModelSpec:
             raise ValueError("the frame average has no LSTM: head_sizes does not apply to it")
         if self.head != FRAME_AVERAGE:
             create_head(self.head, 4, 2, dropout=self.dropout, **head_widths(self.head, self.head_sizes))
+        if self.projection is not None and self.projection < 1:
+            raise ValueError(f"projection must be a positive width, got {self.projection}")
 
     def build_head(self, in_features: int, num_classes: int) -> nn.Module:
+        """The head on frame features of ``in_features`` (the projection, when set, first)."""
+        width = self.projection or in_features
         if self.head == FRAME_AVERAGE:
-            return FrameClassifier(in_features, num_classes, self.dropout)
-        return create_head(self.head, in_features, num_classes, dropout=self.dropout,
-                           **head_widths(self.head, self.head_sizes))
+            head = FrameClassifier(width, num_classes, self.dropout)
+        else:
+            head = create_head(self.head, width, num_classes, dropout=self.dropout,
+                               **head_widths(self.head, self.head_sizes))
+        return head if self.projection is None else nn.Sequential(nn.Linear(in_features, width), head)
 
     def build(self, num_classes: int, pretrained: str = "imagenet", weights: str | os.PathLike | None = None,
               weights_source: WeightsSource | None = None) -> FrameSequenceModel:
@@ -107,16 +114,17 @@ class ImageModelSpec:
 
 
 def convnext_spec(backbone: str = "convnext_atto", head: str = "lstm", head_sizes: Sequence[int] | None = None,
-                  dropout: float = 0.25) -> ImageModelSpec:
+                  dropout: float = 0.25, projection: int | None = None) -> ImageModelSpec:
     """ConvNeXt (atto ... xlarge; Ridouan et al. use xlarge) on every frame, then a sequence head."""
     if not backbone.startswith(("convnext_", "convnextv2_")):
         raise ValueError(f"convnext-lstm takes a ConvNeXt backbone (convnext_atto ... convnext_xlarge), got "
                          f"{backbone!r}; use frame-cnn or another model for other backbones")
-    return ImageModelSpec(backbone, head, None if head_sizes is None else tuple(head_sizes), dropout)
+    return ImageModelSpec(backbone, head, None if head_sizes is None else tuple(head_sizes), dropout, projection)
 
 
 def mobilenetv3_spec(variant: str = "large", backbone: str | None = None, head: str = "lstm",
-                     head_sizes: Sequence[int] | None = None, dropout: float = 0.25) -> ImageModelSpec:
+                     head_sizes: Sequence[int] | None = None, dropout: float = 0.25,
+                     projection: int | None = None) -> ImageModelSpec:
     """MobileNetV3 (large, as Agam et al., or small) on every frame, then a sequence head."""
     if backbone is None:
         if variant not in MOBILENETV3_VARIANTS:
@@ -124,16 +132,16 @@ def mobilenetv3_spec(variant: str = "large", backbone: str | None = None, head: 
         backbone = MOBILENETV3_VARIANTS[variant]
     elif not backbone.startswith("mobilenetv3"):
         raise ValueError(f"mobilenetv3-lstm takes a MobileNetV3 backbone, got {backbone!r}")
-    return ImageModelSpec(backbone, head, None if head_sizes is None else tuple(head_sizes), dropout)
+    return ImageModelSpec(backbone, head, None if head_sizes is None else tuple(head_sizes), dropout, projection)
 
 
 def frame_cnn_spec(backbone: str = "resnet18", head: str = FRAME_AVERAGE, head_sizes: Sequence[int] | None = None,
-                   dropout: float = 0.25) -> ImageModelSpec:
+                   dropout: float = 0.25, projection: int | None = None) -> ImageModelSpec:
     """Any backbone on single frames; the clip's probabilities are the mean of its frames'."""
     if head != FRAME_AVERAGE:
         raise ValueError("frame-cnn averages frame scores and takes no sequence head; use convnext-lstm, "
                          "mobilenetv3-lstm or another sequence model for one")
-    return ImageModelSpec(backbone, head, None if head_sizes is None else tuple(head_sizes), dropout)
+    return ImageModelSpec(backbone, head, None if head_sizes is None else tuple(head_sizes), dropout, projection)
 
 
 SPECS = {"convnext-lstm": convnext_spec, "mobilenetv3-lstm": mobilenetv3_spec, "frame-cnn": frame_cnn_spec}

@@ -32,7 +32,7 @@ class LandmarkDataset:
     X: (N, T, 68, C) float32 with C = 2 (x, y) or 4 (x, y, dx, dy); mask: (N, T) True where the frame was
     observed (False where it was filled or padded); y: (N,) class indices into ``classes``; subjects and
     clips: (N,) strings; filled_fraction: (N,) share of frames filled by interpolation; excluded: clip ->
-    reason for every clip left out.
+    reason for every clip left out; raw_frames: (N,) frames each clip had before it was brought to T.
     """
 
     X: np.ndarray
@@ -43,6 +43,7 @@ class LandmarkDataset:
     clips: list[str]
     filled_fraction: np.ndarray
     excluded: dict[str, str] = field(default_factory=dict)
+    raw_frames: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -142,6 +143,33 @@ def class_names_of(table: pd.DataFrame, classes: list[str] | None = None) -> lis
     return class_names
 
 
+def shape_clip(
+    points: np.ndarray,
+    success: np.ndarray,
+    *,
+    length: int = 20,
+    length_mode: str = "resample",
+    normalizer: ShapeNormalizer | None = None,
+    relative: str = "none",
+    velocity: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One clip's landmarks (frames, 68, 2) with their success mask, shaped as ``load_dataset`` shapes every
+    clip (gaps filled, brought to ``length`` frames, normalised, relative, velocity): (sequence, observed
+    mask). What a trained model's new clips must go through, so it lives here once."""
+    points = fill_gaps(points, success)
+    if length_mode == "resample":
+        points = resample_time(points, length)
+        mask = resample_time(success.astype(float), length) > 0.999
+    else:
+        points, kept = pad_or_crop(points, length)
+        observed, _ = pad_or_crop(success.astype(float)[:, None], length)
+        mask = kept & (observed[:, 0] > 0.5)
+    if normalizer is not None:
+        points = normalizer(points)
+    points = relative_to(points, relative)
+    return (add_velocity(points) if velocity else points), mask
+
+
 def load_dataset(
     landmarks_dir: str | os.PathLike,
     labels: str | os.PathLike | pd.DataFrame | None = None,
@@ -184,7 +212,7 @@ def load_dataset(
     class_names = class_names_of(table, classes)
     index = {name: i for i, name in enumerate(class_names)}
 
-    sequences, masks, ys, subjects, clips, filled = [], [], [], [], [], []
+    sequences, masks, ys, subjects, clips, filled, raw = [], [], [], [], [], [], []
     excluded: dict[str, str] = {}
     for row in table.sort_values("clip").itertuples(index=False):
         try:
@@ -196,23 +224,15 @@ def load_dataset(
             share, floor = 100 * valid_share, 100 * min_valid
             excluded[row.clip] = f"only {share:.0f}% of {len(success)} frames valid (< {floor:.0f}%)"
             continue
-        points = fill_gaps(points, success)
-        if length_mode == "resample":
-            points = resample_time(points, length)
-            mask = resample_time(success.astype(float), length) > 0.999
-        else:
-            points, kept = pad_or_crop(points, length)
-            observed, _ = pad_or_crop(success.astype(float)[:, None], length)
-            mask = kept & (observed[:, 0] > 0.5)
-        if normalizer is not None:
-            points = normalizer(points)
-        points = relative_to(points, relative)
-        sequences.append(add_velocity(points) if velocity else points)
+        sequence, mask = shape_clip(points, success, length=length, length_mode=length_mode, normalizer=normalizer,
+                                    relative=relative, velocity=velocity)
+        sequences.append(sequence)
         masks.append(mask)
         ys.append(index[row.label])
         subjects.append(str(row.subject))
         clips.append(row.clip)
         filled.append(1.0 - valid_share)
+        raw.append(len(success))
     if excluded:
         names = ", ".join(excluded)
         warnings.warn(f"excluded {len(excluded)} clip(s) with too few valid frames: {names}", stacklevel=2)
@@ -227,4 +247,5 @@ def load_dataset(
         clips=clips,
         filled_fraction=np.array(filled),
         excluded=excluded,
+        raw_frames=np.array(raw),
     )

@@ -159,3 +159,17 @@ class Standardizer:
 
     def fit_transform(self, X: np.ndarray) -> np.ndarray:
         return self.fit(X).transform(X)
+
+
+NORMALIZATIONS = ("eyes", "nose", "procrustes", "none")
+
+
+def named_normalizer(name: str) -> ShapeNormalizer:
+    """The per-frame shape normalisation a run's data settings name: ``procrustes`` (similarity alignment of
+    all 68 points to the average face), ``eyes`` or ``nose`` (level, centre and scale by the outer eye
+    corners alone, centred on the eyes or the nose tip), or ``none``."""
+    options = {"eyes": {"centre": "eyes"}, "nose": {"centre": "nose"}, "procrustes": {"procrustes": True},
+               "none": {"centre": None, "scale": False, "level": False}}
+    if name not in options:
+        raise ValueError(f"normalisation must be one of {', '.join(NORMALIZATIONS)}, got {name!r}")
+    return ShapeNormalizer(**options[name])

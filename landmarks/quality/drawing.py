@@ -12,8 +12,6 @@ import cv2
 import networkx as nx
 import numpy as np
 
-from graphs.named import facial_graph
-
 from ..layout import N_POINTS
 
 POINT_COLOUR = (0, 255, 255)  # yellow in BGR, cyan in RGB: visible on faces either way
@@ -38,7 +36,13 @@ def plot_frame(
     radius = radius or max(1, round(2 * scale))
     if points is not None and np.isfinite(points).all():
         points = np.asarray(points, dtype=float).reshape(N_POINTS, 2)
-        edges = facial_graph(graph).edges() if isinstance(graph, str) else graph.edges() if graph is not None else []
+        if isinstance(graph, str):
+            # imported here: ``graphs`` loads torch, and ``import landmarks`` stays free of it (the ONNX-only
+            # scoring path, experiments.onnx_predict, runs where PyTorch is not installed)
+            from graphs.named import facial_graph
+
+            graph = facial_graph(graph)
+        edges = graph.edges() if graph is not None else []
         pixels = np.round(points).astype(np.int32)
         for i, j in edges:
             cv2.line(canvas, tuple(map(int, pixels[i])), tuple(map(int, pixels[j])), EDGE_COLOUR,
