@@ -1,8 +1,12 @@
 """The whole pipeline on data the package makes itself, no download: ``python -m experiments.demo``.
 
-1. The photo animator turns scikit-image's public-domain astronaut photo into PEMF-shaped clips
-   (``<subject>/<class>/<clip>/frame_<n>.png``): pain action units (brow lowering, orbital tightening,
-   nose wrinkle, eye closure) with phasic, tonic or neutral time courses, plus head motion and blinks.
+1. The photo animator turns real photos into PEMF-shaped clips (``<subject>/<class>/<clip>/frame_<n>.png``),
+   one real person per subject: scikit-image's public-domain astronaut and the people of dlib's example
+   photos (``../shared/data/faces`` beside the checkout, or ``--photos DIR``; the astronaut alone when
+   neither is there). Pain action units (brow lowering, orbital tightening, nose wrinkle, eye closure) rise
+   (``onset``), fall (``offset``: the same movement played backwards, at the same mean intensity) or stay
+   away (``neutral``), plus head motion and blinks: onset and offset differ by their time course only, so
+   a model that ignores the order of frames cannot tell them apart.
 2. The extraction stage (real dlib) turns every clip into a landmark CSV.
 3. STGCN and STGCN-LSTM are trained with the leakage-free protocol (subject-grouped folds, statistics
    fit on training parts only), next to their simple peers, all under the same folds: logistic regression
@@ -18,13 +22,18 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from landmarks import animate_photo, extract_landmarks
 from landmarks.commands import run_command
 from landmarks.face_crops import CropGeometry, crop_faces
+from landmarks.synthetic import TASKS, astronaut, face_photos
 
 from .baselines import run_baseline
 from .comparison import compare_runs
@@ -33,7 +42,19 @@ from .reports import comparison_table
 from .train_graph import train_graph
 from .train_image import train_image
 
-CLASSES = ("neutral", "phasic", "tonic")
+TASK = "order"
+CLASSES = TASKS[TASK].classes
+SHARED_FACES = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces"
+
+
+def demo_photos(subjects: int, folder: str | os.PathLike | None = None) -> list:
+    """One real face per subject where photos of people are found (the astronaut first), else the astronaut."""
+    folder = Path(folder or os.environ.get("FACEGRAPH_SHARED_FACES", SHARED_FACES))
+    people = face_photos(folder, limit=subjects - 1) if folder.is_dir() else []
+    if not people:
+        print(f"    note: no photos of people in {folder}; every subject is the astronaut (give --photos DIR)",
+              file=sys.stderr)
+    return [astronaut(), *people]
 
 
 def run_demo(
@@ -47,16 +68,25 @@ def run_demo(
     folds: int = 3,
     seed: int = 0,
     workers: int = 2,
+    photos: str | os.PathLike | None = None,
 ) -> dict[str, dict]:
     """Animate, extract, train; returns every model's metrics (and the baseline's) by name."""
     out = Path(out)
     frames_dir, landmarks_dir = out / "frames", out / "landmarks"
     started = time.perf_counter()
+    wanted = {(f"S{s + 1:02d}", c) for s in range(subjects) for c in CLASSES}
+    if (frames_dir / "labels.csv").is_file():
+        made = pd.read_csv(frames_dir / "labels.csv")
+        same = set(zip(made["subject"], made["label"], strict=True)) == wanted
+        if not same or len(made) != len(wanted) * clips_per_class:
+            print(f"    {frames_dir} holds other clips (an earlier demo's); animating them again", file=sys.stderr)
+            for folder in (frames_dir, out / "frames_truth", landmarks_dir, out / "crops"):
+                shutil.rmtree(folder, ignore_errors=True)
     if not (frames_dir / "labels.csv").is_file():
         count = subjects * clips_per_class * len(CLASSES)
         print(f"1/5 animating {count} clips of {frames} frames ...", file=sys.stderr)
         animate_photo(frames_dir, subjects=subjects, clips_per_class={c: clips_per_class for c in CLASSES},
-                      frames=frames, size=size, seed=seed)
+                      frames=frames, size=size, seed=seed, photos=demo_photos(subjects, photos), task=TASK)
     print("2/5 extracting landmarks with dlib ...", file=sys.stderr)
     manifest = extract_landmarks(frames_dir, landmarks_dir, workers=workers, progress=True)
     failed = manifest[manifest["status"] != "ok"]
@@ -107,11 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="extraction processes")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--photos", help="folder of photos of people, one face per subject (default: dlib's example "
+                                         "photos in ../shared/data/faces)")
     args = parser.parse_args(argv)
 
     def run() -> int:
         runs = run_demo(args.out, args.subjects, args.clips_per_class, epochs=args.epochs, folds=args.folds,
-                        seed=args.seed, workers=args.workers)
+                        seed=args.seed, workers=args.workers, photos=args.photos)
         print(comparison_table(runs))
         return 0
 

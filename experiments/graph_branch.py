@@ -32,6 +32,7 @@ from .settings import (
     SettingsError,
     flat_setting_names,
     group_flat,
+    preset_values,
 )
 from .training import ArrayBatches, FitSettings, fit, predict_proba
 from .tuning import TunedPipeline
@@ -114,12 +115,7 @@ PRESETS: dict[str, dict] = {
 def settings_for(preset: str | None = None, **flat: Any) -> GraphTrainingSettings:
     """Defaults, then the preset's values, then ``flat`` (None values are ignored), each placed in its
     group; names of no group are options of the model."""
-    values: dict[str, Any] = {}
-    if preset is not None:
-        if preset not in PRESETS:
-            raise SettingsError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-        values.update(PRESETS[preset])
-    values.update({name: value for name, value in flat.items() if value is not None})
+    values = preset_values(PRESETS, preset, flat)
     groups, model_name, model_options = group_flat(values)
     return GraphTrainingSettings(model=ModelSettings(model_name, model_options), **groups)
 

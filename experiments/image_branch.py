@@ -26,6 +26,7 @@ from sklearn.decomposition import PCA
 
 import models
 from landmarks import Standardizer
+from landmarks.dataset.normalize import RELATIVE_TO, relative_to
 from models.backbones import PRETRAINED, WeightsSource, resolve_weights
 from models.image import ImageModelSpec, image_model_spec
 
@@ -35,7 +36,14 @@ from .image_augment import ClipAugmentation
 from .image_data import CropClips, ImageDataset, load_image_dataset
 from .losses import class_weights, make_loss
 from .resampling import oversample
-from .settings import ExecutionSettings, OptimiserSettings, ProtocolSettings, SettingsError, group_flat
+from .settings import (
+    ExecutionSettings,
+    OptimiserSettings,
+    ProtocolSettings,
+    SettingsError,
+    group_flat,
+    preset_values,
+)
 from .training import ArrayBatches, FitHistory, FitSettings, fit, predict_proba
 
 DEFAULT_IMAGE_MODEL = "mobilenetv3-lstm"
@@ -50,8 +58,14 @@ class ImageDataSettings:
     length: int = 20  # frames per clip, evenly spaced (a still image repeats its one frame: use 1 for stills)
     size: int = 112  # input side in pixels (crops of another side are resized)
     grey: bool = False  # greyscale input, repeated over the three channels
+    # frozen backbone: each frame's features minus the clip's mean (clip-mean) or first frame's, the person's
+    # look removed and its change kept, as the landmark branch's shapes; the default by measurement (README,
+    # the image branch's figures). Fine-tuning sees the crops as they are.
+    relative: str = "clip-mean"
 
     def __post_init__(self) -> None:
+        if self.relative not in RELATIVE_TO:
+            raise SettingsError(f"relative must be one of {', '.join(RELATIVE_TO)}, got {self.relative!r}")
         if self.length < 1 or self.size < 16:
             raise SettingsError(f"length must be at least 1 and size at least 16 pixels, got {self.length}, "
                                 f"{self.size}")
@@ -73,8 +87,8 @@ class TransferSettings:
     feature_cache: str | None = None  # cache folder of frozen-backbone features; default <crops>/feature_cache
     feature_batch: int = 64  # frames per backbone batch in the feature pass
     # frozen backbone: frame features reduced to this many principal components inside each fold (fitted on
-    # its fit part); 0 keeps them all. The default by measurement (README, the image branch's figures)
-    feature_dims: int = 32
+    # its fit part); 0 (the default, by measurement: README, the image branch's figures) keeps them all
+    feature_dims: int = 0
 
     def __post_init__(self) -> None:
         if self.pretrained not in PRETRAINED:
@@ -183,6 +197,7 @@ PRESETS: dict[str, dict] = {
         "model": "convnext-lstm", "backbone": "convnext_xlarge", "head": "stacked", "size": 224,
         "resample": "smote", "class_weights": "none", "loss": "ce", "lr": 1e-4, "decay_rate": 0.96,
         "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5, "label_map": "pemf-binary",
+        "relative": "none", "projection": 0,
     },
     # Agam et al.: MobileNetV3-Large + LSTM, phasic / tonic / neutral, focal loss with conservative class
     # weights, two-stage transfer (frozen, then fine-tuned at a lower rate) with their augmentation, 224 px.
@@ -190,7 +205,7 @@ PRESETS: dict[str, dict] = {
         "model": "mobilenetv3-lstm", "variant": "large", "head": "lstm", "size": 224, "resample": "none",
         "class_weights": "conservative", "loss": "focal", "focal_alpha": 0.25, "focal_gamma": 2.0, "lr": 1e-4,
         "finetune": True, "frozen_epochs": 10, "finetune_lr": 1e-5, "augment": True, "epochs": 50,
-        "batch_size": 10, "folds": 5, "label_map": "phasic-tonic",
+        "batch_size": 10, "folds": 5, "label_map": "phasic-tonic", "relative": "none", "projection": 0,
     },
 }
 
@@ -198,12 +213,7 @@ PRESETS: dict[str, dict] = {
 def image_settings_for(preset: str | None = None, **flat: Any) -> ImageTrainingSettings:
     """Defaults, then the preset's values, then ``flat`` (None values are ignored), each placed in its
     group; names of no group are options of the model (backbone, head, variant ...)."""
-    values: dict[str, Any] = {}
-    if preset is not None:
-        if preset not in PRESETS:
-            raise SettingsError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-        values.update(PRESETS[preset])
-    values.update({name: value for name, value in flat.items() if value is not None})
+    values = preset_values(PRESETS, preset, flat)
     groups, model_name, options = group_flat(values, GROUPS, DEFAULT_IMAGE_MODEL)
     return ImageTrainingSettings(model=ImageModelSettings(model_name, options), **groups)
 
@@ -228,18 +238,21 @@ def _loss(protocol: ProtocolSettings, y: np.ndarray, num_classes: int):
 
 
 class ImageFeaturePipeline(FoldPipeline):
-    """Standardiser (per feature) -> principal components (``feature_dims``) -> oversampling (on flattened
-    feature sequences) -> sequence head, every step fitted on the fit part of one fold. Input: cached frame
-    features (N, T, F) of a frozen backbone (``prepare_inputs``).
-
-    The projection is what makes a head sweep cheap: an LSTM's input layer on 1,024 features costs most of
-    its training step, and 32 components keep the heads' scores (measured: README)."""
+    """Clip-relative features (``relative``) -> standardiser (per feature) -> principal components
+    (``feature_dims``, off by default) -> oversampling (on flattened feature sequences) -> the head (by
+    default with its learned 64-wide projection first), every step fitted on the fit part of one fold.
+    Input: cached frame features (N, T, F) of a frozen backbone (``prepare_inputs``)."""
 
     kind = "image-features"
 
     def __init__(self, settings: ImageTrainingSettings) -> None:
         self.settings = settings
         self.planned_epochs = settings.optimiser.epochs
+
+    def _relative(self, X: np.ndarray) -> np.ndarray:
+        """Feature sequences (N, T, F) relative to each clip's own mean or first frame (the time axis is the
+        one ``relative_to`` takes from landmark clips (..., T, 68, 2), hence the added axis)."""
+        return relative_to(np.asarray(X, dtype=np.float64)[..., None], self.settings.data.relative)[..., 0]
 
     def _fit_projection(self, X: np.ndarray, seed: int) -> None:
         """Principal axes of the fit part's standardised frames; scores scaled to unit variance overall."""
@@ -253,7 +266,7 @@ class ImageFeaturePipeline(FoldPipeline):
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Feature sequences as the head takes them (fitted steps only)."""
-        standardised = self.standardizer_.transform(X)
+        standardised = self.standardizer_.transform(self._relative(X))
         if self.axes_ is None:
             return standardised.astype(np.float32)
         mean, components, scale = self.axes_
@@ -262,8 +275,8 @@ class ImageFeaturePipeline(FoldPipeline):
     def fit(self, X, y, X_val, y_val, *, classes, seed, description="", on_epoch=None) -> ImageFeaturePipeline:
         protocol, optimiser = self.settings.protocol, self.settings.optimiser
         self.classes_ = list(classes)
-        self.standardizer_ = Standardizer().fit(X)  # statistics of real training clips only
-        self._fit_projection(X, seed)
+        self.standardizer_ = Standardizer().fit(self._relative(X))  # statistics of real training clips only
+        self._fit_projection(self._relative(X), seed)
         X_fit, y_fit, synthetic = oversample(self.transform(X), y, protocol.resample, seed, class_names=self.classes_)
         loss_fn, weights = _loss(protocol, y_fit, len(self.classes_))
         torch.manual_seed(seed)

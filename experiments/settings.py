@@ -189,6 +189,18 @@ def group_flat(values: dict[str, Any], groups: dict[str, type] | None = None,
     return built, model_name, values
 
 
+def preset_values(presets: dict[str, dict], preset: str | None, flat: dict[str, Any]) -> dict[str, Any]:
+    """A branch's flat settings: the preset's values (when one is named), then ``flat`` (None values are
+    ignored: an option the user did not give)."""
+    values: dict[str, Any] = {}
+    if preset is not None:
+        if preset not in presets:
+            raise SettingsError(f"unknown preset {preset!r}; choose one of {', '.join(presets)}")
+        values.update(presets[preset])
+    values.update({name: value for name, value in flat.items() if value is not None})
+    return values
+
+
 def flat_setting_names(groups: dict[str, type] | None = None) -> list[str]:
     """Every flat name ``settings_for`` places in a group; ``model`` names the model."""
     return ["model", *(f.name for group in (GROUPS if groups is None else groups).values() for f in fields(group))]

@@ -33,6 +33,7 @@ import numpy as np
 
 import models
 from landmarks.commands import run_command
+from landmarks.dataset.normalize import RELATIVE_TO
 from landmarks.face_crops import load_crops
 from models.backbones import PRETRAINED
 
@@ -95,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     setting(data, "--length", "frames per clip, evenly spaced (1 for still images)", type=int)
     setting(data, "--size", "input side in pixels (48, 112, 224 ...)", type=int)
     setting(data, "--grey", "greyscale input (yes/no)", type=flag)
+    setting(data, "--relative", "frozen backbone: frame features minus the clip's mean or first frame's (the "
+            "person's look removed, its change kept)", choices=RELATIVE_TO)
     model = parser.add_argument_group("model (--backbone, --variant, --head, --head-sizes and --dropout are options "
                                       "of the model; a model that does not take one refuses it)")
     image_models = models.available_models("frames")
@@ -108,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--head-sizes", type=int, nargs="+", metavar="UNITS", help="LSTM widths of the head")
     model.add_argument("--dropout", type=float, help="dropout of the head (default 0.25)")
     model.add_argument("--projection", type=int, metavar="WIDTH",
-                       help="a learned linear layer to WIDTH between the frame features and the head (default none)")
+                       help="a learned linear layer to WIDTH between the frame features and the head; 0: none "
+                            "(default 64)")
     transfer = parser.add_argument_group("backbone and transfer")
     setting(transfer, "--pretrained", "initial backbone weights: ImageNet from this machine's caches, or none",
             choices=PRETRAINED)

@@ -21,6 +21,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from landmarks.extraction.model_files import file_sha256
+
 PRETRAINED = ("imagenet", "none")
 TORCHVISION_PREFIX = "torchvision/"
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
@@ -42,14 +44,6 @@ class WeightsSource:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def state_sha256(module: nn.Module) -> str:

@@ -1,5 +1,7 @@
-"""Clips animated from one real photo: extraction recovers the landmarks the animator moved."""
+"""Clips animated from real photos: extraction recovers the landmarks the animator moved; subjects can be
+different people and classes a dynamics task's time courses."""
 
+import cv2
 import numpy as np
 import pandas as pd
 
@@ -31,3 +33,22 @@ def test_extraction_recovers_the_animated_landmarks(tmp_path):
     assert truth_gap[0] - truth_gap[peak] > 10 and our_gap[0] - our_gap[peak] > 10
     truth_gap, our_gap = gaps["S01/neutral/clip01"]
     assert np.ptp(truth_gap) < 3 and np.ptp(our_gap) < 5
+
+
+def test_subjects_get_real_faces_of_their_own_and_a_task_time_course(faces_dir, tmp_path):
+    from landmarks.synthetic import astronaut, face_photos
+
+    people = face_photos(faces_dir, limit=3)
+    assert len(people) == 3 and all(min(p.shape[:2]) >= 300 for p in people)  # box >= 150 px, its size around
+    labels = animate_photo(tmp_path / "frames", subjects=2, clips_per_class={"onset": 1, "offset": 1}, frames=12,
+                           size=(640, 480), seed=1, photos=[astronaut(), people[0]], task="order")
+    assert sorted(labels["label"].unique()) == ["offset", "onset"]
+    first = [cv2.imread(str(tmp_path / "frames" / s / "onset" / "clip01" / "frame_1.png")) for s in ("S01", "S02")]
+    assert np.abs(first[0].astype(int) - first[1]).mean() > 20, "two subjects, two different people"
+    gaps = {}
+    for clip in labels["clip"]:
+        truth, _ = read_landmarks(tmp_path / "frames_truth" / f"{clip}.csv")
+        gaps[clip] = truth[:, 39, 1] - truth[:, 21, 1]  # brow lowering shrinks the brow-to-eye height
+    for subject in ("S01", "S02"):
+        onset, offset = gaps[f"{subject}/onset/clip01"], gaps[f"{subject}/offset/clip01"]
+        assert onset[0] - onset[-1] > 3 and offset[-1] - offset[0] > 3, "onset lowers the brows, offset raises them"

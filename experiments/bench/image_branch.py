@@ -8,8 +8,9 @@
 3. head sweep: the four sequence heads, five subject-grouped folds each, on cached features of ``--clips``
    clips x 20 frames (272 as PEMF), against the cost of one backbone pass over those frames
    (mobilenetv3_small_100, 224 px). Target: at most 1.2 times. The sweep runs at the image branch's
-   defaults (32 principal components of the frame features, batch 32) and, beside it, without the
-   projection at the graph branch's batch of 16: the evidence for those defaults.
+   defaults (clip-relative features, a learned 64-wide projection before the head, batch 32), at the fast
+   setting (32 principal components of the absolute features, no projection) and on all the absolute
+   features at the graph branch's batch of 16: the evidence for the defaults.
 
     python -m experiments.bench.image_branch [--clips 272] [--crop-clips 24] [--workers 2]
 """
@@ -147,8 +148,11 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
         small = passes["mobilenetv3_small_100"]
         one_pass = small["frames"] / small["bare_fps"]
-        for label, values in (("defaults (32 components, batch 32)", {}),
-                              ("all 1,024 features, batch 16", {"feature_dims": 0, "batch_size": 16})):
+        for label, values in (("defaults (clip-relative, projection 64, batch 32)", {}),
+                              ("the fast setting (32 components, no projection)",
+                               {"feature_dims": 32, "projection": 0, "relative": "none"}),
+                              ("all 1,024 absolute features, batch 16",
+                               {"projection": 0, "relative": "none", "batch_size": 16})):
             seconds, scores = head_sweep(small["dataset"], small["features"], Path(scratch) / "sweep", **values)
             print(f"head sweep at {label}: 4 heads x 5 folds on cached features in {seconds:.1f} s; one backbone "
                   f"pass over the {small['frames']} frames {one_pass:.1f} s: {seconds / one_pass:.2f}x "

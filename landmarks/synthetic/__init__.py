@@ -6,9 +6,10 @@
 from .dynamics import DIFFICULTIES, TASKS, Difficulty, dynamics_sequences, write_dynamics_task
 from .expressions import CLASSES, action_units, pain_expression, temporal_profile
 from .faces import real_face_shapes
-from .photo import animate_photo, astronaut
+from .photo import animate_photo, astronaut, face_photos
 from .sequences import SyntheticSettings, clip_table, synthetic_clip, synthetic_sequences, write_synthetic_dataset
 
 __all__ = ["CLASSES", "DIFFICULTIES", "TASKS", "Difficulty", "SyntheticSettings", "action_units", "animate_photo",
-           "astronaut", "clip_table", "dynamics_sequences", "pain_expression", "real_face_shapes", "synthetic_clip",
-           "synthetic_sequences", "temporal_profile", "write_dynamics_task", "write_synthetic_dataset"]
+           "astronaut", "clip_table", "dynamics_sequences", "face_photos", "pain_expression", "real_face_shapes",
+           "synthetic_clip", "synthetic_sequences", "temporal_profile", "write_dynamics_task",
+           "write_synthetic_dataset"]

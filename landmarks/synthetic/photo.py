@@ -1,8 +1,9 @@
-"""Real-looking clips from one real photo: pain action units animated on the photo's own face.
+"""Real-looking clips from real photos: pain action units animated on each photo's own face (one photo per
+subject, or one for all).
 
 The photo's 68 landmarks are detected once; each frame moves them by the same action-unit
-displacements the synthetic generator uses (phasic / tonic / neutral time courses, a per-subject face
-shape change), renders the photo with a piecewise-affine warp that carries every triangle of the
+displacements the synthetic generator uses (phasic / tonic / neutral time courses, or a dynamics task's,
+and a per-subject face shape change), renders the photo with a piecewise-affine warp that carries every triangle of the
 landmark mesh onto its moved position (the frame border stays put), and adds head motion. The moved
 landmarks are written beside the frames as ground truth, so extraction can be checked against them.
 """
@@ -10,6 +11,7 @@ landmarks are written beside the frames as ground truth, so extraction can be ch
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -21,6 +23,7 @@ from skimage import data
 from ..extraction.tracker import FaceTracker
 from ..layout import MEAN_SHAPE, eye_distance, eye_roll, rotate
 from ..schema import write_table_atomic
+from .dynamics import resolve_task
 from .expressions import CLASSES, action_units, pain_expression, temporal_profile
 from .sequences import clip_table
 
@@ -83,6 +86,43 @@ def _to_face_frame(displacement: np.ndarray, points: np.ndarray) -> np.ndarray:
     return rotate(displacement, eye_roll(points)) * float(eye_distance(points))
 
 
+def face_photos(folder: str | os.PathLike, min_face: int = 150, limit: int | None = None) -> list[np.ndarray]:
+    """Every frontal face of at least ``min_face`` pixels in the photos of ``folder`` (natural file order,
+    then left to right), each cut out with a margin of its own size around it: one photo per real person,
+    for animating subjects that differ in identity. dlib's example photos (``bald_guys.jpg``: 24 faces) give
+    a dozen."""
+    import dlib
+
+    from ..extraction.clips import frame_files
+
+    detector = dlib.get_frontal_face_detector()
+    faces = []
+    for path in frame_files(Path(folder)):
+        image = cv2.imread(str(path))
+        if image is None:
+            continue
+        boxes = sorted(detector(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), 0), key=lambda box: box.left())
+        for box in boxes:
+            if box.width() < min_face:
+                continue
+            margin = box.width()
+            top, left = max(box.top() - margin, 0), max(box.left() - margin, 0)
+            bottom, right = min(box.bottom() + margin, image.shape[0]), min(box.right() + margin, image.shape[1])
+            faces.append(np.ascontiguousarray(image[top:bottom, left:right]))
+            if limit is not None and len(faces) >= limit:
+                return faces
+    return faces
+
+
+def _intensity(label: str, frames: int, rng: np.random.Generator, task: str | None) -> np.ndarray:
+    """A clip's expression intensity over time: the pain classes' phasic / tonic / neutral courses, or the
+    time course of a dynamics task's class (equal mean intensity across its moving classes)."""
+    if task is None:
+        return temporal_profile(label, frames, rng) * rng.uniform(0.7, 1.0)
+    spec, difficulty = resolve_task(task, "clean")
+    return np.clip(spec.profile(label, frames, rng, difficulty), 0.0, 1.5)
+
+
 def animate_photo(
     output: str | os.PathLike,
     photo: np.ndarray | None = None,
@@ -92,23 +132,42 @@ def animate_photo(
     size: tuple[int, int] = (1920, 1080),
     seed: int = 0,
     truth_dir: str | os.PathLike | None = None,
+    photos: Sequence[np.ndarray] | None = None,
+    task: str | None = None,
 ) -> pd.DataFrame:
     """Write PEMF-shaped frame folders ``<output>/<subject>/<class>/<clip>/frame_<n>.png`` animated from
-    one photo (the astronaut by default), ``labels.csv`` in ``output``, and ground-truth landmark CSVs
-    under ``truth_dir`` (default ``<output>_truth``). Returns the labels table."""
+    real photos, ``labels.csv`` in ``output``, and ground-truth landmark CSVs under ``truth_dir`` (default
+    ``<output>_truth``). Returns the labels table.
+
+    Subject k is animated from ``photos[k]`` (cycled; ``face_photos`` cuts people out of group photos), or
+    from ``photo`` (the astronaut by default) for every subject. The classes are the pain time courses
+    (phasic, tonic, neutral) or, with ``task``, a dynamics task's (``order``: onset, offset, neutral, ...),
+    whose classes differ by their time course and not by their mean intensity."""
     output = Path(output)
     truth = Path(truth_dir) if truth_dir is not None else output.with_name(output.name + "_truth")
     tracker = FaceTracker()
-    canvas = _close_up(astronaut() if photo is None else photo, size, tracker)
-    tracker.reset()
-    base = tracker.process(cv2.cvtColor(canvas, cv2.COLOR_BGR2GRAY)).points
-    fixed = np.vstack([_anchors(size), _face_ring(base)])
-    counts = clips_per_class or {name: 2 for name in CLASSES}
+    sources = list(photos) if photos else [astronaut() if photo is None else photo]
+    scenes = []
+    for source in sources:
+        tracker.reset()
+        canvas = _close_up(source, size, tracker)
+        tracker.reset()
+        found = tracker.process(cv2.cvtColor(canvas, cv2.COLOR_BGR2GRAY))
+        if found is None:
+            raise ValueError("no face found in a photo once framed as a close-up; use photos with a clear frontal face")
+        scenes.append((canvas, found.points, np.vstack([_anchors(size), _face_ring(found.points)])))
+    classes = resolve_task(task, "clean")[0].classes if task is not None else CLASSES
+    counts = clips_per_class or {name: 2 for name in classes}
+    unknown = sorted(set(counts) - set(classes))
+    if unknown:
+        raise ValueError(f"class(es) {', '.join(unknown)} are not classes of {task or 'the pain courses'}: "
+                         f"{', '.join(classes)}")
     rng = np.random.default_rng(seed)
     units, pain = action_units(), pain_expression()
     rows = []
     for s in range(subjects):
         subject = f"S{s + 1:02d}"
+        canvas, base, fixed = scenes[s % len(scenes)]
         widths = 1.0 + rng.normal(0.0, 0.03, 2)  # a smooth per-subject change of face proportions
         shape_change = _to_face_frame(MEAN_SHAPE * widths - MEAN_SHAPE, base)
         for label, count in counts.items():
@@ -116,7 +175,7 @@ def animate_photo(
                 clip = f"{subject}/{label}/clip{c + 1:02d}"
                 folder = output / clip
                 folder.mkdir(parents=True, exist_ok=True)
-                intensity = temporal_profile(label, frames, rng) * rng.uniform(0.7, 1.0)
+                intensity = _intensity(label, frames, rng, task)
                 blink = np.zeros(frames)
                 if rng.random() < 0.5:
                     start = int(rng.integers(frames - 1))
