@@ -28,6 +28,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from landmarks.face_crops import SETTINGS_NAME
+from landmarks.schema import write_atomic
 from models.backbones import state_sha256
 
 from .image_data import CropClips
@@ -102,11 +103,9 @@ class FeatureCache:
         if todo:
             started = time.perf_counter()
             for i, values in zip(todo, self._compute(clips, todo, batch_size, progress), strict=True):
-                entry = self._entry(folder, clips.paths[i])
-                entry.parent.mkdir(parents=True, exist_ok=True)
-                temporary = entry.with_name(f".{entry.name}.{os.getpid()}.partial.npz")
-                np.savez(temporary, features=values, stamp=np.array(_stamp(clips.paths[i])))
-                os.replace(temporary, entry)
+                stamp = np.array(_stamp(clips.paths[i]))
+                write_atomic(self._entry(folder, clips.paths[i]),
+                             lambda handle, v=values, s=stamp: np.savez(handle, features=v, stamp=s))
                 result[i] = values
             frames = len(todo) * clips.length
             seconds = time.perf_counter() - started

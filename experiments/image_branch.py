@@ -181,11 +181,16 @@ class ImageTrainingSettings:
         source = WeightsSource(**values["weights_source"]) if values.get("weights_source") else None
         return cls(model=ImageModelSettings(**values["model"]), weights_source=source, **groups)
 
-    def feature_cache(self, crops_dir: str | os.PathLike) -> FeatureCache:
-        """The cache of this run's frozen backbone (its initial weights: ImageNet, a file, or the seed's)."""
+    def frozen_backbone(self) -> torch.nn.Module:
+        """This run's frozen backbone: its initial weights (ImageNet, a file, or the seed's), built the same
+        way every time, so the features of new clips are those the run's heads were trained on."""
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.execution.seed)
-            backbone = self.build_model(2).backbone
+            return self.build_model(2).backbone
+
+    def feature_cache(self, crops_dir: str | os.PathLike) -> FeatureCache:
+        """The cache of this run's frozen backbone's features of the crops under ``crops_dir``."""
+        backbone = self.frozen_backbone()
         root = self.transfer.feature_cache or Path(crops_dir) / "feature_cache"
         return FeatureCache(root, backbone, self.spec.backbone, crops_dir, self.transfer.device)
 
@@ -254,30 +259,35 @@ class ImageFeaturePipeline(FoldPipeline):
         one ``relative_to`` takes from landmark clips (..., T, 68, 2), hence the added axis)."""
         return relative_to(np.asarray(X, dtype=np.float64)[..., None], self.settings.data.relative)[..., 0]
 
-    def _fit_projection(self, X: np.ndarray, seed: int) -> None:
-        """Principal axes of the fit part's standardised frames; scores scaled to unit variance overall."""
-        standardised = self.standardizer_.transform(X).reshape(-1, X.shape[-1])
+    def _fit_projection(self, standardised: np.ndarray, seed: int) -> None:
+        """Principal axes of the fit part's standardised frames (N, T, F); scores scaled to unit variance."""
+        frames = standardised.reshape(-1, standardised.shape[-1])
         dims = self.settings.transfer.feature_dims
-        if not dims or dims >= min(standardised.shape):
+        if not dims or dims >= min(frames.shape):
             self.axes_ = None
             return
-        pca = PCA(dims, random_state=seed).fit(standardised)
+        pca = PCA(dims, random_state=seed).fit(frames)
         self.axes_ = (pca.mean_, pca.components_, float(np.sqrt(pca.explained_variance_.mean())))
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        """Feature sequences as the head takes them (fitted steps only)."""
-        standardised = self.standardizer_.transform(self._relative(X))
+    def _project(self, standardised: np.ndarray) -> np.ndarray:
         if self.axes_ is None:
             return standardised.astype(np.float32)
         mean, components, scale = self.axes_
         return (((standardised - mean) @ components.T) / scale).astype(np.float32)
 
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Feature sequences as the head takes them (fitted steps only)."""
+        return self._project(self.standardizer_.transform(self._relative(X)))
+
     def fit(self, X, y, X_val, y_val, *, classes, seed, description="", on_epoch=None) -> ImageFeaturePipeline:
         protocol, optimiser = self.settings.protocol, self.settings.optimiser
         self.classes_ = list(classes)
-        self.standardizer_ = Standardizer().fit(self._relative(X))  # statistics of real training clips only
-        self._fit_projection(self._relative(X), seed)
-        X_fit, y_fit, synthetic = oversample(self.transform(X), y, protocol.resample, seed, class_names=self.classes_)
+        relative = self._relative(X)
+        self.standardizer_ = Standardizer().fit(relative)  # statistics of real training clips only
+        standardised = self.standardizer_.transform(relative)
+        self._fit_projection(standardised, seed)
+        X_fit, y_fit, synthetic = oversample(self._project(standardised), y, protocol.resample, seed,
+                                             class_names=self.classes_)
         loss_fn, weights = _loss(protocol, y_fit, len(self.classes_))
         torch.manual_seed(seed)
         self.head_ = self.settings.spec.build_head(X_fit.shape[-1], len(self.classes_))

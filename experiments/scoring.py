@@ -58,7 +58,6 @@ class RunScorer:
     sources: list[RunScorer] = field(default_factory=list)
     rule: str | None = None
     learned: dict[int, object] = field(default_factory=dict)
-    crops_dir: Path | None = None
     _backbone: torch.nn.Module | None = field(default=None, repr=False)
 
     def score(self, windows: list[Window]) -> dict[int, np.ndarray]:
@@ -81,7 +80,7 @@ class RunScorer:
         if settings.transfer.finetune:
             return frames
         if self._backbone is None:
-            self._backbone = settings.feature_cache(self.crops_dir or self.path).backbone
+            self._backbone = settings.frozen_backbone().to(settings.transfer.device).eval()
         with torch.inference_mode():
             batch = normalise_frames(frames, self._backbone.mean, self._backbone.std)
             features = self._backbone(batch.flatten(0, 1).to(settings.transfer.device)).float().cpu().numpy()
@@ -121,6 +120,5 @@ def open_run(run: str | os.PathLike, fold: int | None = None) -> RunScorer:
             raise RunError(str(error)) from None
     settings = next(iter(pipelines.values())).settings
     image = hasattr(settings, "transfer")
-    crops = Path(config["crops"]) if image and config.get("crops") else None
     return RunScorer(path, classes, "frames" if image else "landmarks", window or settings.data.length,
-                     0.5 if image else settings.data.min_valid, folds=pipelines, crops_dir=crops)
+                     0.5 if image else settings.data.min_valid, folds=pipelines)

@@ -44,6 +44,8 @@ from .schema import (
     STATUS_FAILED,
     STATUS_NO_FACE,
     STATUS_OK,
+    read_manifest,
+    write_atomic,
     write_table_atomic,
 )
 from .synthetic.sequences import clip_table
@@ -173,15 +175,7 @@ def crop_clip(frames: list[np.ndarray], points: np.ndarray, success: np.ndarray,
 
 
 def _save_npy_atomic(array: np.ndarray, destination: Path) -> None:
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    temporary = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
-    try:
-        with open(temporary, "wb") as handle:
-            np.save(handle, array)
-        os.replace(temporary, destination)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    write_atomic(destination, lambda handle: np.save(handle, array))
 
 
 def crop_file(out: Path, clip: str) -> Path:
@@ -335,14 +329,6 @@ def _is_complete(job: CropJob) -> bool:
     return job.landmarks is None or not job.landmarks.is_file() or job.landmarks.stat().st_mtime <= path.stat().st_mtime
 
 
-def _previous_manifest(out: Path) -> dict[str, dict]:
-    path = out / MANIFEST_NAME
-    if not path.is_file():
-        return {}
-    table = pd.read_csv(path, keep_default_na=False)
-    return {str(row["clip"]): row for row in table.to_dict("records")}
-
-
 def crop_faces(
     frames: str | os.PathLike,
     landmarks: str | os.PathLike | None,
@@ -383,7 +369,7 @@ def crop_faces(
                         settings=settings, **(record_extra or {}))
     (out / SETTINGS_NAME).write_text(json.dumps(record, indent=2) + "\n")
 
-    previous = _previous_manifest(out)
+    previous = read_manifest(out)
     reports: dict[str, CropReport] = {}
     jobs = []
     for clip in clips:

@@ -4,7 +4,9 @@ column names, the manifest's columns and statuses, and the atomic write every CS
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 
@@ -27,13 +29,33 @@ STATUS_EMPTY = "empty"
 STATUS_FAILED = "failed"
 
 
-def write_table_atomic(table: pd.DataFrame, destination: Path, float_format: str = "%.3f") -> None:
-    """Write a CSV under a temporary name and rename it, so a killed run never leaves a truncated CSV."""
+def write_atomic(destination: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Write a file under a temporary name (``write`` gets the open binary file) and rename it, so a killed
+    run never leaves a truncated file at the final name: what resume relies on."""
     destination.parent.mkdir(parents=True, exist_ok=True)
     temporary = destination.with_name(f".{destination.name}.{os.getpid()}.partial")
     try:
-        table.to_csv(temporary, index=False, float_format=float_format)
+        with open(temporary, "wb") as handle:
+            write(handle)
         os.replace(temporary, destination)
     finally:
         if temporary.exists():
             temporary.unlink()
+
+
+def write_table_atomic(table: pd.DataFrame, destination: Path, float_format: str = "%.3f") -> None:
+    """Write a CSV under a temporary name and rename it, so a killed run never leaves a truncated CSV."""
+    write_atomic(destination, lambda handle: table.to_csv(handle, index=False, float_format=float_format))
+
+
+def read_manifest(folder: Path) -> dict[str, dict]:
+    """An earlier run's manifest rows by clip (empty when there is none, or it cannot be read): what a
+    resumed run keeps of the clips it skips."""
+    manifest = folder / MANIFEST_NAME
+    if not manifest.is_file():
+        return {}
+    try:
+        table = pd.read_csv(manifest, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError):
+        return {}
+    return {str(row["clip"]): row for row in table.to_dict("records")}

@@ -29,6 +29,7 @@ from ..schema import (
     STATUS_FAILED,
     STATUS_NO_FACE,
     STATUS_OK,
+    read_manifest,
     write_table_atomic,
 )
 from .clips import Clip, find_clips
@@ -154,17 +155,6 @@ def _process_clip(job: tuple[Clip, str, ExtractionSettings]) -> ClipReport:
 
 
 # -- resume --------------------------------------------------------------------------------------------
-def _previous_reports(output: Path) -> dict[str, dict]:
-    manifest = output / MANIFEST_NAME
-    if not manifest.is_file():
-        return {}
-    try:
-        table = pd.read_csv(manifest, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError):
-        return {}
-    return {str(row["clip"]): row for row in table.to_dict("records")}
-
-
 def _is_complete(clip: Clip, csv_path: Path) -> bool:
     """A CSV at its final name is complete by construction (atomic rename); for frame folders it must also
     still cover every frame file, so frames added since are not missed."""
@@ -233,7 +223,7 @@ def extract_landmarks(
     hashing = threading.Thread(target=lambda: record.update(model_sha256=file_sha256(model)), daemon=True)
     hashing.start()  # hashing the 100 MB model overlaps with the work instead of delaying it
 
-    previous = _previous_reports(output)
+    previous = read_manifest(output)
     reports: dict[str, ClipReport] = {}
     jobs = []
     for clip in clips:
