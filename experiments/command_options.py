@@ -7,7 +7,11 @@ import argparse
 import textwrap
 from collections.abc import Callable
 
+from landmarks.commands import run_command
+from landmarks.dataset.labels import PRESETS as LABEL_PRESETS
+
 from .losses import LOSSES, WEIGHT_SCHEMES
+from .reports import results_table
 from .resampling import METHODS
 from .settings import setting_default
 
@@ -41,13 +45,37 @@ def setting_adder(groups: dict[str, type] | None = None, default_model: str | No
     return setting
 
 
-def add_protocol_options(group, setting: Setting) -> None:
+def add_label_options(group, setting: Setting, what: str = "clips") -> None:
+    """Where labels and subjects come from: a labels file, or path components through a label map."""
+    group.add_argument("--labels", help="CSV with clip,label[,subject]; default: labels from a path component")
+    group.add_argument("--ignore-unlabelled", action="store_true", default=None,
+                       help=f"with --labels: use the listed {what} only (default: refuse unlabelled {what})")
+    setting(group, "--label-map", f"map path components to classes: stimulus, {', '.join(LABEL_PRESETS)}")
+    setting(group, "--label-component", "path component holding the label", type=int)
+    setting(group, "--subject-component", "path component holding the subject; -1: each clip its own (stills)",
+            type=int)
+
+
+def run_training(train: Callable[[], dict], out: str) -> int:
+    """Run a training command's work, print its results table and where they are; the exit code."""
+
+    def run() -> int:
+        print(results_table(train()))
+        print(f"results in {out}")
+        return 0
+
+    return run_command(run)
+
+
+def add_protocol_options(group, setting: Setting, losses: bool = True) -> None:
     setting(group, "--folds", "subject-grouped folds", type=int)
     group.add_argument("--folds-file", help="reuse the split of an earlier run's folds.csv (graph or image run: "
                                             "both branches then see exactly the same split)")
     setting(group, "--validation-share", "share of training subjects for validation", type=float)
     setting(group, "--resample", "oversampling of training parts", choices=METHODS)
-    setting(group, "--class-weights", "loss weights per class", choices=WEIGHT_SCHEMES)
+    setting(group, "--class-weights", "weights per class (of the loss, or of the classifier)", choices=WEIGHT_SCHEMES)
+    if not losses:
+        return
     setting(group, "--loss", "cross-entropy or focal loss", choices=LOSSES)
     setting(group, "--focal-alpha", "focal loss alpha", type=float)
     setting(group, "--focal-gamma", "focal loss gamma", type=float)
@@ -63,6 +91,12 @@ def add_training_options(group, setting: Setting, augment_text: str) -> None:
     setting(group, "--augment", augment_text + " (yes/no)", type=flag)
     setting(group, "--seed", "same seed, same --jobs, same machine: same metrics.json", type=int)
     setting(group, "--jobs", "folds trained at once in worker processes sharing the cores", type=int)
+    add_scheduler_option(group, setting)
+
+
+def add_scheduler_option(group, setting: Setting) -> None:
+    setting(group, "--scheduler", "a Dask scheduler's address (tcp://host:8786): the folds train on its workers, "
+            "which need this package and the same paths", metavar="ADDRESS")
 
 
 def presets_text(presets: dict[str, dict]) -> str:

@@ -77,6 +77,7 @@ class FoldJob:
     path: Path
     leakage_check: bool
     in_worker: bool
+    threads: int | None = None  # on a cluster's worker: the threads a local run gives the fold (same numbers)
 
 
 @dataclass
@@ -96,6 +97,8 @@ def _train_fold(job: FoldJob) -> FoldResult:
     """Split the training part into fit and validation subjects, fit a fresh pipeline on the fit part, save
     it, and score the test clips and the validation clips with it."""
     dataset, train, fold = job.dataset, job.train, job.fold
+    if job.threads is not None:
+        torch.set_num_threads(job.threads)
     seed = job.seed * 1000 + fold
     subjects = dataset.subjects
     fit_rel, val_rel = validation_split(dataset.y[train], subjects[train], job.validation_share, seed,
@@ -135,9 +138,17 @@ def threads_per_fold(jobs: int, folds: int) -> int:
     return max(1, torch.get_num_threads() // min(jobs, folds))
 
 
-def _run_folds(jobs: list[FoldJob], workers: int, threads: int, epochs: int):
-    """Yield (fold, result) as folds finish: here, one after another, or ``workers`` at a time in spawned
-    worker processes (forking a process that already runs torch threads can hang) with one combined bar."""
+def _run_folds(jobs: list[FoldJob], workers: int, threads: int, epochs: int, scheduler: str | None = None):
+    """Yield (fold, result) as folds finish: here, one after another, ``workers`` at a time in spawned
+    worker processes (forking a process that already runs torch threads can hang) with one combined bar,
+    or on the workers of a Dask cluster (``scheduler``)."""
+    if scheduler is not None:
+        with tqdm(total=len(jobs), desc=f"folds on {scheduler}", unit="fold") as bar:
+            for index, result in run_jobs(_train_fold, jobs, scheduler=scheduler,
+                                          describe=lambda job: f"fold {job.fold}"):
+                bar.update()
+                yield jobs[index].fold, result
+        return
     if workers == 1:
         with tqdm(total=len(jobs), desc="folds", unit="fold") as bar:
             for index, result in run_jobs(_train_fold, jobs):
@@ -215,6 +226,7 @@ def cross_validate(
     (out / "config.json").write_text(json.dumps(record, indent=2, default=str))
 
     workers = min(execution.jobs, len(fold_ids))
+    remote = execution.scheduler is not None
     jobs = []
     for fold in fold_ids:
         test, train = np.nonzero(folds == fold)[0], np.nonzero(folds != fold)[0]
@@ -224,10 +236,11 @@ def cross_validate(
             tqdm.write(f"fold {fold}: subjects shared between training and test (leakage check disabled)",
                        file=sys.stderr)
         jobs.append(FoldJob(dataset, train, test, fold, template, protocol.validation_share, execution.seed,
-                            fold_file(out, fold), leakage_check, in_worker=workers > 1))
+                            fold_file(out, fold), leakage_check, in_worker=workers > 1 or remote,
+                            threads=threads if remote else None))
 
     results: dict[int, FoldResult] = {}
-    for fold, result in _run_folds(jobs, workers, threads, template.planned_epochs):
+    for fold, result in _run_folds(jobs, workers, threads, template.planned_epochs, execution.scheduler):
         scores = classification_metrics(dataset.y[result.test], result.test_probabilities.argmax(1), dataset.classes)
         result.facts = {**result.facts, **scores}
         results[fold] = result

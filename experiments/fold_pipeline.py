@@ -106,7 +106,7 @@ def load_pipeline_state(state: dict, source: str = "the fold file") -> FoldPipel
     inside another, as a tuned fold holds its best trial)."""
     kind = state["kind"]
     # The branches define the kinds and import this module, so they are imported here, not at the top.
-    from . import baselines, graph_branch, image_branch  # noqa: F401
+    from . import baselines, feature_branch, graph_branch, image_branch  # noqa: F401
 
     if kind not in _KINDS:
         raise ValueError(f"{source} holds a fold pipeline of kind {kind!r}, which this version does not know "

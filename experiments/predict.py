@@ -68,7 +68,8 @@ def extraction_settings(scorer: RunScorer) -> ExtractionSettings:
         print("note: the run's landmark folder is not here; extracting with the default settings", file=sys.stderr)
         return ExtractionSettings()
     values = json.loads(record.read_text())["settings"]
-    return ExtractionSettings(values["fps"], TrackerSettings(**values["tracker"]))
+    # runs extracted before segments existed never restarted tracking: segment_frames 0 reproduces them
+    return ExtractionSettings(values["fps"], TrackerSettings(**values["tracker"]), values.get("segment_frames", 0))
 
 
 def crop_geometry(scorer: RunScorer) -> CropGeometry:

@@ -118,7 +118,12 @@ def open_run(run: str | os.PathLike, fold: int | None = None) -> RunScorer:
             pipelines[number] = load_fold_model(path, number)
         except FileNotFoundError as error:
             raise RunError(str(error)) from None
-    settings = next(iter(pipelines.values())).settings
+    first = next(iter(pipelines.values()))
+    if first.kind == "features":
+        raise RunError(f"{path} is a features run (experiments.train_features): scoring new recordings takes graph, "
+                       f"baseline, image and fused runs; score new clips' features with its fold models from Python "
+                       f"(experiments.run_folder.load_fold_model)")
+    settings = first.settings
     image = hasattr(settings, "transfer")
     return RunScorer(path, classes, "frames" if image else "landmarks", window or settings.data.length,
                      0.5 if image else settings.data.min_valid, folds=pipelines)

@@ -54,7 +54,7 @@ def _check_positive(group: Any, *names: str) -> None:
 class DataSettings:
     label_map: str | None = None  # a label-map preset for labels from a path component; None: the component itself
     label_component: int = 1  # path component holding the label
-    subject_component: int = 0  # path component holding the subject
+    subject_component: int = 0  # path component holding the subject (-1: the clip itself, for still images)
     length: int = 20  # frames per clip after resampling or padding
     length_mode: str = "resample"  # how clips reach length: resample (linear in time) or pad (pad / centre-crop)
     # per-frame shape normalisation: procrustes (similarity alignment of all 68 points to the average face),
@@ -74,8 +74,9 @@ class DataSettings:
         _check_positive(self, "length")
         if not 0 <= self.min_valid <= 1:
             raise SettingsError(f"min_valid must be a share between 0 and 1, got {self.min_valid}")
-        if self.label_component < 0 or self.subject_component < 0:
-            raise SettingsError("label_component and subject_component are path positions from 0")
+        if self.label_component < 0 or self.subject_component < -1:
+            raise SettingsError("label_component and subject_component are path positions from 0 (subject_component "
+                                "-1: each clip its own subject, for still images)")
         try:
             resolve_label_map(self.label_map)
         except ValueError as error:
@@ -161,6 +162,7 @@ class OptimiserSettings:
 class ExecutionSettings:
     seed: int = 0  # same seed, same jobs, same machine: same numbers
     jobs: int = 1  # folds trained at once in worker processes, which share the machine's threads
+    scheduler: str | None = None  # a Dask scheduler's address (tcp://host:8786): folds train on its workers
 
     def __post_init__(self) -> None:
         _check_positive(self, "jobs")

@@ -27,15 +27,20 @@ from pathlib import Path
 import numpy as np
 
 import models
-from landmarks.commands import run_command
-from landmarks.dataset.labels import PRESETS as LABEL_PRESETS
 from landmarks.dataset.normalize import RELATIVE_TO
 
-from .command_options import add_protocol_options, add_training_options, flag, presets_text, setting_adder
+from .command_options import (
+    add_label_options,
+    add_protocol_options,
+    add_training_options,
+    flag,
+    presets_text,
+    run_training,
+    setting_adder,
+)
 from .cross_validation import cross_validate
 from .graph_branch import PRESETS, settings_for
 from .protocol import read_folds
-from .reports import results_table
 from .run_folder import check_run_folder
 from .settings import LENGTH_MODES, NORMALIZATIONS
 from .tuning import tuning_cost
@@ -84,12 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     setting = setting_adder()
     data = parser.add_argument_group("data")
     data.add_argument("--landmarks", required=True, help="folder of landmark CSVs (output of landmarks.extract)")
-    data.add_argument("--labels", help="CSV with clip,label[,subject]; default: labels from a path component")
-    data.add_argument("--ignore-unlabelled", action="store_true", default=None,
-                      help="with --labels: train on the listed clips only, leaving out other CSVs (default: refuse)")
-    setting(data, "--label-map", f"map path components to classes: stimulus, {', '.join(LABEL_PRESETS)}")
-    setting(data, "--label-component", "path component holding the label", type=int)
-    setting(data, "--subject-component", "path component holding the subject", type=int)
+    add_label_options(data, setting, "landmark CSVs")
     setting(data, "--length", "frames per clip after resampling or padding", type=int)
     setting(data, "--length-mode", "how clips reach --length", choices=LENGTH_MODES)
     setting(data, "--normalize", "per-frame shape normalisation", choices=NORMALIZATIONS)
@@ -125,15 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options = {k: v for k, v in vars(args).items() if k not in NOT_SETTINGS}
-
-    def run() -> int:
-        metrics = train_graph(args.landmarks, args.out, args.labels, args.preset, args.folds_file, args.overwrite,
-                              **options)
-        print(results_table(metrics))
-        print(f"results in {args.out}")
-        return 0
-
-    return run_command(run)
+    return run_training(lambda: train_graph(args.landmarks, args.out, args.labels, args.preset, args.folds_file,
+                                            args.overwrite, **options), args.out)
 
 
 if __name__ == "__main__":

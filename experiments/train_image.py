@@ -32,17 +32,23 @@ from pathlib import Path
 import numpy as np
 
 import models
-from landmarks.commands import run_command
 from landmarks.dataset.normalize import RELATIVE_TO
 from landmarks.face_crops import load_crops
 from models.backbones import PRETRAINED
 
-from .command_options import add_protocol_options, add_training_options, flag, presets_text, setting_adder
+from .command_options import (
+    add_label_options,
+    add_protocol_options,
+    add_training_options,
+    flag,
+    presets_text,
+    run_training,
+    setting_adder,
+)
 from .cross_validation import cross_validate
 from .feature_cache import crop_settings
 from .image_branch import DEFAULT_IMAGE_MODEL, GROUPS, PRESETS, describe_weights, image_settings_for, prepare_inputs
 from .protocol import read_folds
-from .reports import results_table
 from .run_folder import check_run_folder
 
 NOT_SETTINGS = ("crops", "labels", "preset", "folds_file", "out", "overwrite")
@@ -86,13 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     setting = setting_adder(GROUPS, DEFAULT_IMAGE_MODEL)
     data = parser.add_argument_group("data")
     data.add_argument("--crops", required=True, help="folder of face crops (output of landmarks.crops)")
-    data.add_argument("--labels", help="CSV with clip,label[,subject]; default: labels from a path component")
-    data.add_argument("--ignore-unlabelled", action="store_true", default=None,
-                      help="with --labels: train on the listed clips only (default: refuse unlabelled crops)")
-    setting(data, "--label-map", "map path components to classes (see train_graph --help)")
-    setting(data, "--label-component", "path component holding the label", type=int)
-    setting(data, "--subject-component", "path component holding the subject; -1: each clip its own (stills)",
-            type=int)
+    add_label_options(data, setting, "crops")
     setting(data, "--length", "frames per clip, evenly spaced (1 for still images)", type=int)
     setting(data, "--size", "input side in pixels (48, 112, 224 ...)", type=int)
     setting(data, "--grey", "greyscale input (yes/no)", type=flag)
@@ -141,15 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     options = {k: v for k, v in vars(args).items() if k not in NOT_SETTINGS}
-
-    def run() -> int:
-        metrics = train_image(args.crops, args.out, args.labels, args.preset, args.folds_file, args.overwrite,
-                              **options)
-        print(results_table(metrics))
-        print(f"results in {args.out}")
-        return 0
-
-    return run_command(run)
+    return run_training(lambda: train_image(args.crops, args.out, args.labels, args.preset, args.folds_file,
+                                            args.overwrite, **options), args.out)
 
 
 if __name__ == "__main__":

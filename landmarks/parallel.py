@@ -1,6 +1,7 @@
 """The one seam for parallel work: extraction (clips), cross-validation (folds) and the benchmarks hand
-their jobs to ``run_jobs``, which runs them in this process or in local worker processes and hands back
-each result as its job finishes. A cluster back end plugs in here.
+their jobs to ``run_jobs``, which runs them in this process, in local worker processes, or on a Dask
+cluster (``scheduler=``: dask.distributed, imported only then), and hands back each result as its job
+finishes.
 
 Jobs report progress with ``report_progress(message)`` wherever they run; the caller's ``on_progress``
 receives the messages in the main process (a job that runs in this process calls it directly).
@@ -55,6 +56,7 @@ def run_jobs(
     initargs: tuple = (),
     on_progress: Callable[[Any], None] | None = None,
     describe: Callable[[Any], str] = repr,
+    scheduler: Any = None,
 ) -> Iterator[tuple[int, Any]]:
     """Run ``function(job)`` for every job and yield ``(index, result)`` as jobs finish.
 
@@ -64,8 +66,16 @@ def run_jobs(
     for instance to load a model. When a worker dies, ``WorkerDied`` names the job it was running (through
     ``describe``) and the jobs not yet started are cancelled; so are they when the caller stops iterating
     or a job raises, and the error comes through unchanged.
+
+    ``scheduler`` (a Dask scheduler's address, ``tcp://host:8786``, or a ``distributed.Client``) runs the
+    jobs on that cluster's workers instead (``workers`` and ``start_method`` do not apply): see
+    ``run_on_dask``.
     """
     global _progress_sink
+    if scheduler is not None:
+        yield from run_on_dask(function, jobs, scheduler, initializer=initializer, initargs=initargs,
+                               describe=describe)
+        return
     if workers <= 1 or len(jobs) <= 1:
         previous, _progress_sink = _progress_sink, on_progress
         try:
@@ -95,3 +105,63 @@ def run_jobs(
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _drain(progress, on_progress)
+
+
+# -- Dask ------------------------------------------------------------------------------------------------
+def _dask():
+    try:
+        import distributed
+    except ImportError:
+        raise ImportError("--scheduler runs jobs on a Dask cluster and needs dask.distributed on this machine and "
+                          "on the workers: pip install distributed (or facegraph[cluster])") from None
+    return distributed
+
+
+def _initializer_plugin(initializer: Callable[..., None], initargs: tuple):
+    """A worker plugin that runs ``initializer(*initargs)`` once on every worker, those that join later too."""
+    distributed = _dask()
+
+    class RunOnce(distributed.WorkerPlugin):
+        name = f"facegraph-init-{initializer.__module__}.{initializer.__qualname__}"
+
+        def setup(self, worker) -> None:
+            initializer(*initargs)
+
+    return RunOnce()
+
+
+def run_on_dask(
+    function: Callable[[Any], Any],
+    jobs: Sequence[Any],
+    scheduler: Any,
+    *,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple = (),
+    describe: Callable[[Any], str] = repr,
+) -> Iterator[tuple[int, Any]]:
+    """``run_jobs`` on a Dask cluster: one task per job, results yielded as they finish.
+
+    The workers must have this package installed and see the same paths as this machine (a shared file
+    system). A worker that dies loses only the job it was running, which Dask runs again on another
+    worker; a job that keeps killing its workers ends the run with ``WorkerDied`` naming it. Progress
+    messages from inside jobs do not travel back; the caller counts finished jobs.
+    """
+    distributed = _dask()
+    own = not isinstance(scheduler, distributed.Client)
+    client = distributed.Client(scheduler) if own else scheduler
+    futures: dict[Any, int] = {}
+    try:
+        if initializer is not None:
+            client.register_plugin(_initializer_plugin(initializer, initargs))
+        futures = {client.submit(function, job, pure=False): index for index, job in enumerate(jobs)}
+        for future in distributed.as_completed(list(futures)):
+            index = futures[future]
+            try:
+                result = future.result()
+            except distributed.KilledWorker as error:
+                raise WorkerDied(f"the Dask workers running {describe(jobs[index])} died ({error})") from error
+            yield index, result
+    finally:
+        client.cancel(list(futures))
+        if own:
+            client.close()

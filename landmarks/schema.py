@@ -20,7 +20,7 @@ FRAME_FILE_COLUMN = "frame_file"
 
 MANIFEST_NAME = "manifest.csv"
 RUN_RECORD_NAME = "run.json"
-MANIFEST_COLUMNS = ["clip", "source", "frames", "detected", "unreadable", "status", "error", "seconds"]
+MANIFEST_COLUMNS = ["clip", "source", "frames", "detected", "unreadable", "detector", "status", "error", "seconds"]
 
 # Clip statuses written to the manifest.
 STATUS_OK = "ok"

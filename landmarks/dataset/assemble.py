@@ -90,7 +90,7 @@ def _labels_from_path(
         label = raw if label_map is None else label_map(raw)
         if label is None:
             unknown.add(raw)
-        rows.append((clip, label, parts[subject_component]))
+        rows.append((clip, label, clip if subject_component == -1 else parts[subject_component]))
     if unknown:
         known = f"; map {label_map.name}: {label_map.description}" if label_map else ""
         raise DatasetError(f"label name(s) not in the label map: {', '.join(sorted(unknown))}{known}")
@@ -110,7 +110,8 @@ def clip_labels(
 ) -> pd.DataFrame:
     """The label and subject of every clip (``clip,label,subject``): from ``labels`` (a CSV or table; every
     labelled clip must exist, every clip must be labelled unless ``ignore_unlabelled``) or from the clips'
-    path components. ``what`` names the clip files in messages (landmark CSVs, crop files)."""
+    path components (``subject_component=-1``: each clip its own subject, for still images). ``what`` names
+    the clip files in messages (landmark CSVs, crop files)."""
     if labels is None:
         return _labels_from_path(clips, label_component, resolve_label_map(label_map), subject_component)
     table = labels.copy() if isinstance(labels, pd.DataFrame) else read_labels_file(labels)

@@ -103,17 +103,36 @@ def to_bgr8(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR) if image.shape[2] == 4 else image
 
 
-def video_frames(path: Path, colour: bool = False) -> Iterator[Frame]:
-    """Frames of a video, decoded sequentially once (never seeking), with the container's timestamps."""
+_decoder_threads = 0  # FFmpeg's decoding threads per video; 0: its own choice (all cores)
+
+
+def decode_on_one_thread() -> None:
+    """In a worker process that shares the cores with others: FFmpeg decodes each video on one thread, so
+    parallel workers do not compete for the cores each decoder would otherwise take (the decoded frames are
+    the same). OpenCV's own thread pool is left alone: resizing it in a forked process can hang."""
+    global _decoder_threads
+    _decoder_threads = 1
+
+
+def video_frames(path: Path, colour: bool = False, start: int = 0, stop: int | None = None) -> Iterator[Frame]:
+    """Frames of a video, decoded sequentially (never seeking frame by frame), with the container's
+    timestamps. ``start`` / ``stop`` give a segment [start, stop): the decoder is placed once at ``start``
+    (one seek to the segment's first frame, checked) and reads on from there."""
     if path.stat().st_size == 0:
         raise ClipReadError(f"video {path} is empty (0 bytes)")
-    capture = cv2.VideoCapture(str(path))
+    threads = [cv2.CAP_PROP_N_THREADS, _decoder_threads] if _decoder_threads else []
+    capture = cv2.VideoCapture(str(path), cv2.CAP_ANY, threads)
     if not capture.isOpened():
         raise ClipReadError(f"cannot open video {path}: not a video OpenCV/FFmpeg can decode")
     fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
     try:
-        index = 0
-        while True:
+        if start:
+            capture.set(cv2.CAP_PROP_POS_FRAMES, start)
+            if int(capture.get(cv2.CAP_PROP_POS_FRAMES)) != start:
+                raise ClipReadError(f"video {path} cannot be entered at frame {start}: its container does not "
+                                    f"index frames; extract it whole (--segment-frames 0)")
+        index = start
+        while stop is None or index < stop:
             ok, image = capture.read()
             if not ok:
                 break
@@ -121,16 +140,18 @@ def video_frames(path: Path, colour: bool = False) -> Iterator[Frame]:
             timestamp = msec / 1000.0 if msec > 0 or index == 0 else (index / fps if fps > 0 else float(index))
             yield Frame(index, timestamp, to_bgr8(image) if colour else to_gray8(image))
             index += 1
-        if index == 0:
+        if index == 0:  # a later segment may lie past the container's over-estimated end: it is just empty
             raise ClipReadError(f"video {path} has no decodable frame")
     finally:
         capture.release()
 
 
-def clip_frames(path: Path, kind: str, fps: float = 30.0, colour: bool = False) -> Iterator[Frame]:
-    """Frames of one clip of either kind, grayscale (what the tracker reads) or BGR with ``colour``."""
+def clip_frames(path: Path, kind: str, fps: float = 30.0, colour: bool = False, start: int = 0,
+                stop: int | None = None) -> Iterator[Frame]:
+    """Frames of one clip of either kind, grayscale (what the tracker reads) or BGR with ``colour``; of
+    the segment [start, stop) of a video when given."""
     if kind == "video":
-        return video_frames(path, colour)
+        return video_frames(path, colour, start, stop)
     if kind == "frames":
         return folder_frames(path, fps, colour)
     raise ClipReadError(f"{path} holds no frames")

@@ -39,6 +39,21 @@ def predictor_path(explicit: str | os.PathLike | None = None) -> Path:
     )
 
 
+CNN_DETECTOR_FILE_NAME = "mmod_human_face_detector.dat"
+
+
+def cnn_detector_path() -> Path:
+    """dlib's MMOD CNN face detector file, shipped in the ``face_recognition_models`` package (located
+    without importing it, as the predictor is)."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    for location in list(spec.submodule_search_locations or []) if spec else []:
+        path = Path(location) / "models" / CNN_DETECTOR_FILE_NAME
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"{CNN_DETECTOR_FILE_NAME} not found: install the 'face_recognition_models' package "
+                            f"(pip install face_recognition_models), or use --detector hog")
+
+
 def file_sha256(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file, read in chunks (the predictor is ~100 MB)."""
     digest = hashlib.sha256()

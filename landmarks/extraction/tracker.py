@@ -17,13 +17,14 @@ import dlib
 import numpy as np
 
 from ..layout import N_POINTS
-from .model_files import predictor_path
+from .model_files import cnn_detector_path, predictor_path
 
 HOG_WINDOW = 80  # dlib's frontal face detector finds faces of at least ~80 px
 ROI_FACE_SIZE = 90  # the followed face is rescaled to this size for confirmation
 STEADY_IOU = 0.85  # an unconfirmed box is kept only while the face it yields implies nearly the same box
 ROI_MARGIN = 0.3  # confirmation region: the placed box grown by this share of its side on each side
 STABLE_POINTS = np.arange(17, 48)  # brows, nose and eyes: little moved by mouth and jaw
+DETECTORS = ("hog", "cnn", "auto")
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class TrackerSettings:
     roi_threshold: detector score needed to confirm the followed face (lower than a fresh detection's,
         since we know where the face was).
     detect_threshold: detector score needed for a fresh full-frame detection.
+    detector: ``hog`` (dlib's frontal HOG detector), ``cnn`` (dlib's MMOD CNN detector, which also finds
+        turned heads, at ~50x the cost on a CPU) or ``auto`` (HOG, and the CNN only when a full-frame HOG
+        search finds nothing: on the first frame, or once the face is lost).
     """
 
     min_face: int = 0
@@ -45,6 +49,11 @@ class TrackerSettings:
     roi_threshold: float = -0.6
     detect_threshold: float = 0.0
     predictor: str | None = None
+    detector: str = "hog"
+
+    def __post_init__(self) -> None:
+        if self.detector not in DETECTORS:
+            raise ValueError(f"detector must be one of {', '.join(DETECTORS)}, got {self.detector!r}")
 
 
 @dataclass
@@ -106,6 +115,10 @@ class FaceTracker:
         self.settings = settings or TrackerSettings()
         self.detector = dlib.get_frontal_face_detector()
         self.predictor = dlib.shape_predictor(str(predictor_path(self.settings.predictor)))
+        self.cnn = None  # the CNN detector, loaded when first needed (auto on frontal clips never loads it)
+        if self.settings.detector != "hog":
+            cnn_detector_path()  # a missing model file stops here, not in the middle of a clip
+        self.cnn_detections = 0  # full-frame searches the CNN answered (since the tracker was made)
         self.reset()
 
     def reset(self) -> None:
@@ -129,20 +142,38 @@ class FaceTracker:
             boxes.append(((left, top, right, bottom), float(score)))
         return boxes
 
+    def _detect_cnn(self, gray: np.ndarray, scale: float):
+        """The MMOD CNN detector on ``gray`` resized by ``scale``; boxes in original pixels, its confidence
+        as the score."""
+        if self.cnn is None:
+            self.cnn = dlib.cnn_face_detection_model_v1(str(cnn_detector_path()))
+        small = _rescale(gray, scale)
+        sx, sy = small.shape[1] / gray.shape[1], small.shape[0] / gray.shape[0]
+        found = self.cnn(small, 0)
+        self.cnn_detections += 1
+        return [((d.rect.left() / sx, d.rect.top() / sy, (d.rect.right() + 1) / sx, (d.rect.bottom() + 1) / sy),
+                 float(d.confidence)) for d in found]
+
     def detect_faces(self, gray: np.ndarray) -> list[tuple[tuple[float, float, float, float], float]]:
         """All faces of a frame (box, score) down to ``min_face``.
 
         Coarse to fine: a cheap search for faces of at least twice ``min_face`` first (the usual case in
-        face clips), the full search only when that finds nothing.
+        face clips), the full search only when that finds nothing; then, with ``detector="auto"``, the CNN
+        (or the CNN alone with ``detector="cnn"``).
         """
         height, width = gray.shape[:2]
         min_face = self.settings.min_face or max(40, int(0.15 * min(height, width)))
         fine = min(HOG_WINDOW / float(min_face), 4.0)
+        if self.settings.detector == "cnn":
+            return self._detect_cnn(gray, fine)
         if fine <= 0.5:
             faces = self._detect(gray, fine / 2.0, self.settings.detect_threshold)
             if faces:
                 return faces
-        return self._detect(gray, fine, self.settings.detect_threshold)
+        faces = self._detect(gray, fine, self.settings.detect_threshold)
+        if not faces and self.settings.detector == "auto":
+            return self._detect_cnn(gray, fine)
+        return faces
 
     def _confirm(self, gray: np.ndarray, box) -> tuple[tuple[float, float, float, float], float] | None:
         """Look for the followed face in a region around ``box``; the best-overlapping detection or None."""
