@@ -68,13 +68,12 @@ def run_jobs(
     or a job raises, and the error comes through unchanged.
 
     ``scheduler`` (a Dask scheduler's address, ``tcp://host:8786``, or a ``distributed.Client``) runs the
-    jobs on that cluster's workers instead (``workers`` and ``start_method`` do not apply): see
-    ``run_on_dask``.
+    jobs on that cluster's workers instead (``workers``, ``start_method`` and ``initializer`` do not apply):
+    see ``run_on_dask``.
     """
     global _progress_sink
     if scheduler is not None:
-        yield from run_on_dask(function, jobs, scheduler, initializer=initializer, initargs=initargs,
-                               describe=describe)
+        yield from run_on_dask(function, jobs, scheduler, describe=describe)
         return
     if workers <= 1 or len(jobs) <= 1:
         previous, _progress_sink = _progress_sink, on_progress
@@ -117,26 +116,11 @@ def _dask():
     return distributed
 
 
-def _initializer_plugin(initializer: Callable[..., None], initargs: tuple):
-    """A worker plugin that runs ``initializer(*initargs)`` once on every worker, those that join later too."""
-    distributed = _dask()
-
-    class RunOnce(distributed.WorkerPlugin):
-        name = f"facegraph-init-{initializer.__module__}.{initializer.__qualname__}"
-
-        def setup(self, worker) -> None:
-            initializer(*initargs)
-
-    return RunOnce()
-
-
 def run_on_dask(
     function: Callable[[Any], Any],
     jobs: Sequence[Any],
     scheduler: Any,
     *,
-    initializer: Callable[..., None] | None = None,
-    initargs: tuple = (),
     describe: Callable[[Any], str] = repr,
 ) -> Iterator[tuple[int, Any]]:
     """``run_jobs`` on a Dask cluster: one task per job, results yielded as they finish.
@@ -144,15 +128,14 @@ def run_on_dask(
     The workers must have this package installed and see the same paths as this machine (a shared file
     system). A worker that dies loses only the job it was running, which Dask runs again on another
     worker; a job that keeps killing its workers ends the run with ``WorkerDied`` naming it. Progress
-    messages from inside jobs do not travel back; the caller counts finished jobs.
+    messages from inside jobs do not travel back; the caller counts finished jobs. There is no initializer:
+    jobs load what they need once per worker themselves (extraction keeps one tracker per worker thread).
     """
     distributed = _dask()
     own = not isinstance(scheduler, distributed.Client)
     client = distributed.Client(scheduler) if own else scheduler
     futures: dict[Any, int] = {}
     try:
-        if initializer is not None:
-            client.register_plugin(_initializer_plugin(initializer, initargs))
         futures = {client.submit(function, job, pure=False): index for index, job in enumerate(jobs)}
         for future in distributed.as_completed(list(futures)):
             index = futures[future]
