@@ -38,6 +38,7 @@ from .ant_colony import HEURISTICS, AntColonySelector
 from .clip_features import IMAGE_SUMMARIES
 from .fold_pipeline import FoldPipeline, restore_scaler, scaler_state
 from .losses import class_weights
+from .resampling import smote_neighbours
 from .settings import ExecutionSettings, ProtocolSettings, SettingsError, group_flat, preset_values
 
 SELECTORS = ("aco", "kbest", "l1", "none")
@@ -196,13 +197,10 @@ def _balancer(method: str, y_parts: list[np.ndarray], seed: int):
     as the smallest class of every part allows, random oversampling, or none."""
     if method == "none":
         return "passthrough"
-    smallest = min(int(np.bincount(y)[np.unique(y)].min()) for y in y_parts)
     if method == "random":
         return RandomOverSampler(random_state=seed)
-    if smallest < 2:
-        raise ValueError("SMOTE needs at least 2 training clips of every class in every (inner) training part; "
-                         "use --resample random or none, or fewer folds")
-    return SMOTE(k_neighbors=min(5, smallest - 1), random_state=seed)
+    smallest = min(int(np.bincount(y)[np.unique(y)].min()) for y in y_parts)
+    return SMOTE(k_neighbors=smote_neighbours(smallest), random_state=seed)
 
 
 def _classifier(settings: ClassifierSettings, seed: int, weights: dict | None):
@@ -225,9 +223,11 @@ def inner_splits(y: np.ndarray, groups: np.ndarray, folds: int, seed: int) -> li
     return list(StratifiedGroupKFold(folds, shuffle=True, random_state=seed).split(y, y, groups))
 
 
-def build_estimator(settings: FeatureTrainingSettings, y: np.ndarray, groups: np.ndarray, seed: int) -> Pipeline:
+def build_estimator(settings: FeatureTrainingSettings, y: np.ndarray, groups: np.ndarray, seed: int,
+                    features: int) -> Pipeline:
     """The unfitted imbalanced-learn pipeline (standardise, select, balance, classify) for a fit part with
-    labels ``y`` and subjects ``groups``; fit it with ``fit(X, y, select__groups=groups)``."""
+    labels ``y``, subjects ``groups`` and ``features`` columns; fit it with ``fit(X, y)`` (the ant colony's
+    subject-grouped inner folds are drawn here, from ``groups``)."""
     selection, protocol = settings.selection, settings.protocol
     counts = np.bincount(y)
     weights = class_weights(y, len(counts), protocol.class_weights)
@@ -243,7 +243,7 @@ def build_estimator(settings: FeatureTrainingSettings, y: np.ndarray, groups: np
                                      heuristic=selection.heuristic, cv=splits, size_penalty=selection.size_penalty,
                                      max_features=selection.max_features or None, random_state=seed)
     elif selection.selector == "kbest":
-        selector = SelectKBest(f_classif, k="all")  # k is set on fit, once the feature count is known
+        selector = SelectKBest(f_classif, k=min(selection.keep, features))
     elif selection.selector == "l1":
         selector = SelectFromModel(LinearSVC(C=selection.l1_strength, penalty="l1", dual=False, max_iter=20000))
     else:
@@ -264,14 +264,11 @@ class FeaturePipeline(FoldPipeline):
     def fit(self, X, y, X_val, y_val, *, classes, seed, description="", on_epoch=None) -> FeaturePipeline:
         self.classes_ = list(classes)
         self.names_ = list(X.names)
-        estimator = build_estimator(self.settings, y, X.groups, seed)
-        if self.settings.selection.selector == "kbest":
-            estimator.set_params(select__k=min(self.settings.selection.keep, X.values.shape[1]))
-        params = {"select__groups": X.groups} if self.settings.selection.selector == "aco" else {}
+        estimator = build_estimator(self.settings, y, X.groups, seed, X.values.shape[1])
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*constant.*", category=UserWarning)  # SelectKBest: std 0
             warnings.filterwarnings("ignore", category=RuntimeWarning)  # f_classif on constant columns
-            estimator.fit(X.values, y, **params)
+            estimator.fit(X.values, y)
         selector = estimator.named_steps["select"]
         self.scaler_ = estimator.named_steps["standardise"]
         self.support_ = np.ones(len(self.names_), bool) if selector == "passthrough" else selector.get_support()
@@ -295,9 +292,6 @@ class FeaturePipeline(FoldPipeline):
         probabilities = np.zeros((len(values), len(self.classes_)))
         probabilities[:, self.model_.classes_] = seen
         return probabilities
-
-    def selected_names(self) -> list[str]:
-        return [name for name, kept in zip(self.names_, self.support_, strict=True) if kept]
 
     def state(self) -> dict:
         return {"settings": self.settings.as_dict(), "classes": self.classes_, "names": self.names_,

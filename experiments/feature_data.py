@@ -81,23 +81,24 @@ class _Part:
     excluded: dict[str, str]
 
 
+def _part(dataset, rows: np.ndarray, names: list[str]) -> _Part:
+    """One source's feature rows with the labels, subjects and exclusions of the data set they came from."""
+    labels_of = {clip: dataset.classes[k] for clip, k in zip(dataset.clips, dataset.y, strict=True)}
+    return _Part(rows, names, labels_of, dict(zip(dataset.clips, dataset.subjects, strict=True)), dataset.clips,
+                 dict(dataset.excluded))
+
+
 def _image_part(settings: FeatureTrainingSettings, crops, labels, progress: bool,
                 image: ImageTrainingSettings | None) -> _Part:
     image = image or image_settings(settings)
     dataset = image.data.load(crops, labels)
     features = prepare_inputs(dataset, image, progress).X
-    rows, names = image_summary(features, settings.data.image_summary)
-    labels_of = {clip: dataset.classes[k] for clip, k in zip(dataset.clips, dataset.y, strict=True)}
-    return _Part(rows, names, labels_of, dict(zip(dataset.clips, dataset.subjects, strict=True)), dataset.clips,
-                 dict(dataset.excluded))
+    return _part(dataset, *image_summary(features, settings.data.image_summary))
 
 
 def _landmark_part(settings: FeatureTrainingSettings, landmarks, labels) -> _Part:
     dataset = landmark_settings(settings).load(landmarks, labels)
-    rows, names = landmark_features(dataset.X, sorted(graphs.facial_graph("anatomical").edges))
-    labels_of = {clip: dataset.classes[k] for clip, k in zip(dataset.clips, dataset.y, strict=True)}
-    return _Part(rows, names, labels_of, dict(zip(dataset.clips, dataset.subjects, strict=True)), dataset.clips,
-                 dict(dataset.excluded))
+    return _part(dataset, *landmark_features(dataset.X, sorted(graphs.facial_graph("anatomical").edges)))
 
 
 def load_feature_dataset(

@@ -15,6 +15,17 @@ from imblearn.over_sampling import SMOTE, RandomOverSampler
 METHODS = ("smote", "random", "none")
 
 
+def smote_neighbours(smallest: int, k_neighbors: int = 5, name: str = "one class") -> int:
+    """SMOTE's neighbour count for a training part whose smallest class (``name``) has ``smallest`` clips:
+    ``k_neighbors``, or fewer when that class cannot supply them; a class of a single clip is refused."""
+    if smallest < 2:
+        raise ValueError(
+            f"SMOTE needs at least 2 training clips of every class, but class {name} has only 1 in this "
+            "training part; use --resample random or none, or fewer folds"
+        )
+    return min(k_neighbors, smallest - 1)
+
+
 def oversample(
     X: np.ndarray,
     y: np.ndarray,
@@ -43,12 +54,7 @@ def oversample(
         smallest = int(counts.min())
         label = int(present[counts.argmin()])
         name = repr(class_names[label]) if class_names is not None else f"label {label}"
-        if smallest < 2:
-            raise ValueError(
-                f"SMOTE needs at least 2 training clips of every class, but class {name} has only 1 in this "
-                "training part; use --resample random or none, or fewer folds"
-            )
-        k = min(k_neighbors, smallest - 1)
+        k = smote_neighbours(smallest, k_neighbors, name)
         if k < k_neighbors:
             warnings.warn(
                 f"SMOTE: the smallest class, {name}, has {smallest} training clips, so k_neighbors is lowered "

@@ -1,4 +1,5 @@
-"""Where dlib's 68-point shape-predictor file lives, and its identity for run records."""
+"""Where dlib's model files live (the 68-point shape predictor, the MMOD CNN face detector), and their
+identity for run records."""
 
 from __future__ import annotations
 
@@ -11,13 +12,22 @@ PREDICTOR_FILE_NAME = "shape_predictor_68_face_landmarks.dat"
 PREDICTOR_ENV = "FACEGRAPH_PREDICTOR"
 
 
+def _packaged_model(file_name: str, otherwise: str) -> Path:
+    """A model file shipped in the ``face_recognition_models`` package. The package is located without
+    importing it, because its ``__init__`` imports ``pkg_resources``, which recent setuptools no longer
+    provides."""
+    spec = importlib.util.find_spec("face_recognition_models")
+    for location in list(spec.submodule_search_locations or []) if spec else []:
+        path = Path(location) / "models" / file_name
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"{file_name} not found: install the 'face_recognition_models' package "
+                            f"(pip install face_recognition_models) or {otherwise}")
+
+
 def predictor_path(explicit: str | os.PathLike | None = None) -> Path:
     """Return the 68-point model file: an explicit path, ``$FACEGRAPH_PREDICTOR``, or the copy shipped in
-    the ``face_recognition_models`` package.
-
-    The package is located without importing it, because its ``__init__`` imports ``pkg_resources``,
-    which recent setuptools no longer provides.
-    """
+    the ``face_recognition_models`` package."""
     candidate = explicit or os.environ.get(PREDICTOR_ENV)
     if candidate:
         path = Path(candidate)
@@ -27,31 +37,15 @@ def predictor_path(explicit: str | os.PathLike | None = None) -> Path:
                 f"{PREDICTOR_FILE_NAME} (or unset ${PREDICTOR_ENV})"
             )
         return path
-    spec = importlib.util.find_spec("face_recognition_models")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for location in locations:
-        path = Path(location) / "models" / PREDICTOR_FILE_NAME
-        if path.is_file():
-            return path
-    raise FileNotFoundError(
-        f"{PREDICTOR_FILE_NAME} not found: install the 'face_recognition_models' package "
-        f"(pip install face_recognition_models) or pass its path with --predictor"
-    )
+    return _packaged_model(PREDICTOR_FILE_NAME, "pass its path with --predictor")
 
 
 CNN_DETECTOR_FILE_NAME = "mmod_human_face_detector.dat"
 
 
 def cnn_detector_path() -> Path:
-    """dlib's MMOD CNN face detector file, shipped in the ``face_recognition_models`` package (located
-    without importing it, as the predictor is)."""
-    spec = importlib.util.find_spec("face_recognition_models")
-    for location in list(spec.submodule_search_locations or []) if spec else []:
-        path = Path(location) / "models" / CNN_DETECTOR_FILE_NAME
-        if path.is_file():
-            return path
-    raise FileNotFoundError(f"{CNN_DETECTOR_FILE_NAME} not found: install the 'face_recognition_models' package "
-                            f"(pip install face_recognition_models), or use --detector hog")
+    """dlib's MMOD CNN face detector file, shipped in the ``face_recognition_models`` package."""
+    return _packaged_model(CNN_DETECTOR_FILE_NAME, "use --detector hog")
 
 
 def file_sha256(path: str | os.PathLike) -> str:

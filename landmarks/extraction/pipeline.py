@@ -246,26 +246,22 @@ def _continuous(tables: list[pd.DataFrame]) -> bool:
     return True
 
 
-def stitch(clip: Clip, parts: list[SegmentResult], output: str) -> ClipReport | None:
+def stitch(clip: Clip, parts: list[SegmentResult], output: str, detector: str) -> ClipReport | None:
     """A segmented video's manifest row and CSV from its segments (in frame order); None when the segments
-    do not join exactly, so the video must be extracted whole."""
+    do not join exactly, so the video must be extracted whole. ``detector`` is the tracker's setting."""
     parts = sorted(parts, key=lambda part: part.start)
-    report = ClipReport(clip=clip.name, source=str(clip.path), seconds=round(sum(p.seconds for p in parts), 3))
+    report = ClipReport(clip=clip.name, source=str(clip.path), seconds=round(sum(p.seconds for p in parts), 3),
+                        detector=detector_used(detector, sum(part.cnn_searches for part in parts)))
     failed = [part for part in parts if part.table is None]
     if failed:
         report.status = STATUS_FAILED
         report.error = "; ".join(f"segment from frame {part.start}: {part.error}" for part in failed)
         return report
     tables = [part.table for part in parts if len(part.table)]
-    if not _continuous(tables):
+    if tables and not _continuous(tables):
         return None
     table = pd.concat(tables, ignore_index=True) if tables else parts[0].table
     _finish_report(report, table, [line for part in parts for line in part.unreadable], output, clip)
-    return report
-
-
-def _stitched_detector(report: ClipReport, parts: list[SegmentResult], setting: str) -> ClipReport:
-    report.detector = detector_used(setting, sum(part.cnn_searches for part in parts))
     return report
 
 
@@ -346,7 +342,7 @@ def extract_landmarks(
     reports: dict[str, ClipReport] = {}
     jobs = []
     total = 0
-    segmented: dict[str, tuple[Clip, int, list[SegmentResult]]] = {}  # clip -> (clip, segments, done)
+    segmented: dict[str, tuple[Clip, int, list[SegmentResult]]] = {}  # clip -> (clip, segments, those done)
     for clip in clips:
         csv_path = output_csv(output, clip)
         if not overwrite and clip.kind != "empty" and _is_complete(clip, csv_path):
@@ -399,12 +395,11 @@ def _run_clip_jobs(jobs: list, segmented: dict, reports: dict, clips: list[Clip]
                     bar.update(len(report.table))
                 if len(done) < count:
                     continue
-                report = stitch(clip, done, str(output))
+                report = stitch(clip, done, str(output), settings.tracker.detector)
                 if report is None:
                     whole.append((clip, str(output), settings, None))
-                    bar.total += count_frames(clip.path, clip.kind)
+                    bar.total += sum(len(part.table) for part in done)  # the video's frames, counted again
                     continue
-                report = _stitched_detector(report, done, settings.tracker.detector)
             elif scheduler is not None:  # a cluster's jobs report when done, not frame by frame
                 bar.update(report.frames)
             reports[report.clip] = report

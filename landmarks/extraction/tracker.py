@@ -118,7 +118,7 @@ class FaceTracker:
         self.cnn = None  # the CNN detector, loaded when first needed (auto on frontal clips never loads it)
         if self.settings.detector != "hog":
             cnn_detector_path()  # a missing model file stops here, not in the middle of a clip
-        self.cnn_detections = 0  # full-frame searches the CNN answered (since the tracker was made)
+        self.cnn_detections = 0  # full-frame searches made with the CNN (since the tracker was made)
         self.reset()
 
     def reset(self) -> None:
