@@ -14,7 +14,7 @@ from .backbones import PRETRAINED, WeightsMissing, WeightsSource, create_backbon
 from .graph_conv import IMPLEMENTATIONS, SpatialGraphConv
 from .heads import AttentionLSTMHead, BiLSTMHead, LSTMHead, StackedLSTMHead, available_heads, create_head
 from .image import FrameClassifier, FrameSequenceModel, ImageModelSpec, image_model_spec
-from .reference import RecurrentAttentionConv, ReferenceBlock, ReferenceSTGCN
+from .reference import NeighbourhoodAttention, ReferenceBlock, ReferenceSTGCN
 from .registry import available_models, create, model_inputs, register
 from .sequence_peer import CoordinateGRU
 from .stgcn import STGCN, STGCNLSTM, YAN2018, STGCNBackbone, STGCNBlock
@@ -38,7 +38,7 @@ __all__ = [
     "BiLSTMHead",
     "CoordinateGRU",
     "LSTMHead",
-    "RecurrentAttentionConv",
+    "NeighbourhoodAttention",
     "ReferenceBlock",
     "ReferenceSTGCN",
     "STGCNBackbone",

@@ -188,35 +188,55 @@ def test_reference_attention_varies_between_neighbours_and_trains_its_recurrent_
     model = models.create("stgcn-ref", num_classes=2)
     block = model.blocks[0]
     widened = torch.cat([clips(2), torch.relu(block.entry(clips(2)))], dim=1)
-    hop = block.hops[0]
-    alpha = hop.coefficients(widened)  # (N, T, V, V)
-    mask = hop.mask
-    assert torch.allclose(alpha.sum(-1), torch.ones(alpha.shape[:3]), atol=1e-5)
+    attention = block.attention
+    alpha = attention.coefficients(widened)  # (N, T, hops, V, V)
+    mask = attention.masks  # (hops, V, V): 1-hop and 2-hop neighbourhoods
+    assert alpha.shape == (2, 20, 2, 68, 68)
+    assert torch.allclose(alpha.sum(-1), torch.ones(alpha.shape[:4]), atol=1e-5)
     assert bool((alpha[..., ~mask] == 0).all())
     # The published block's coefficients are 1/degree for every neighbour; ours must differ from that.
     degree = mask.sum(-1, keepdim=True).float()
     uniform = mask.float() / degree
     spread = (alpha - uniform).abs()[..., mask].max()
     assert spread > 0.01
-    # at every frame, every landmark weighs its neighbours differently
+    # at every frame, every landmark weighs its neighbours differently, in both hops
     highest = alpha.masked_fill(~mask, -1.0).max(-1).values
     lowest = alpha.masked_fill(~mask, 2.0).min(-1).values
     assert bool((highest - lowest > 1e-4).all())
-    # so the output is no plain neighbourhood mean
-    projected = hop.project(widened)
-    mean = torch.einsum("ij,nctj->ncti", uniform, projected)
-    assert not torch.allclose(hop(widened), mean, atol=1e-4)
+    # the sparse mixing computes exactly sum_j alpha_ij * projected_j, and it is no plain neighbourhood mean
+    projected = attention.project(widened).reshape(2, 2, -1, 20, 68)  # (N, hops, C, T, V)
+    expected = torch.einsum("nthij,nhctj->nhcti", alpha, projected).reshape(2, -1, 20, 68)
+    assert torch.allclose(attention(widened), expected, atol=1e-5)
+    mean = torch.einsum("hij,nhctj->nhcti", uniform, projected).reshape(2, -1, 20, 68)
+    assert not torch.allclose(attention(widened), mean, atol=1e-4)
     # and the recurrent layer that scores the neighbours learns
     torch.nn.functional.cross_entropy(model(clips(4)), torch.tensor([0, 1, 0, 1])).backward()
-    for parameter in hop.recurrent.parameters():
+    for parameter in attention.recurrent.parameters():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0
+
+
+def test_reference_temporal_kernels_are_separate_convolutions_run_as_one():
+    torch.manual_seed(0)
+    temporal = models.create("stgcn-ref", num_classes=2).blocks[1].temporal
+    x = torch.randn(2, temporal.conv.in_channels, 20, 68)
+    out = temporal(x)
+    assert out.shape == (2, 24, 20, 68)
+    weight = temporal.conv.weight * temporal.window
+    centre = (max(temporal.kernels) - 1) // 2
+    for group, kernel in enumerate(temporal.kernels):  # each group: a plain convolution of its own length
+        rows = slice(8 * group, 8 * group + 8)
+        taps = weight[rows, :, centre - (kernel - 1) // 2 : centre + kernel // 2 + 1]
+        assert bool((weight[rows].abs().sum((1, 3)) > 0).sum(-1).eq(kernel).all())  # no weight outside its window
+        padded = torch.nn.functional.pad(x, (0, 0, (kernel - 1) // 2, kernel // 2))
+        single = torch.nn.functional.conv2d(padded, taps, temporal.conv.bias[rows])
+        assert torch.allclose(out[:, rows], single, atol=1e-5)
 
 
 def test_reference_model_follows_the_paper_layout():
     model = models.create("stgcn-ref", num_classes=2)
     assert len(model.blocks) == 3
-    assert [conv.conv.kernel_size[0] for conv in model.blocks[0].temporal] == [9, 15, 20]
-    hop_sizes = [int(hop.mask.sum()) for hop in model.blocks[0].hops]
+    assert model.blocks[0].temporal.kernels == (9, 15, 20)
+    hop_sizes = [int(mask.sum()) for mask in model.blocks[0].attention.masks]
     graph = graphs.facial_graph("reference")  # the published graph, as the paper ran it
     assert hop_sizes[0] == 2 * graph.number_of_edges() + 68
     assert hop_sizes[1] > hop_sizes[0]
@@ -308,6 +328,6 @@ def test_a_saved_torch_geometric_model_loads_in_a_fresh_process(tmp_path):
 def test_stgcn_ref_runs_on_the_published_graph_unless_told_otherwise():
     reference = graphs.adjacency(graphs.facial_graph("reference"), self_loops=True) > 0
     model = models.create("stgcn-ref", num_classes=2)
-    assert torch.equal(model.blocks[0].hops[0].mask, torch.as_tensor(reference))
+    assert torch.equal(model.blocks[0].attention.masks[0], torch.as_tensor(reference))
     anatomical = models.create("stgcn-ref", num_classes=2, graph="anatomical")
-    assert anatomical.blocks[0].hops[0].mask.sum() < model.blocks[0].hops[0].mask.sum()
+    assert anatomical.blocks[0].attention.masks[0].sum() < model.blocks[0].attention.masks[0].sum()
