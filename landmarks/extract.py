@@ -48,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--min-face", type=int, default=0,
                         help="smallest face side in pixels a full-frame search must find "
                              "(default 0: 15%% of the frame's shorter side)")
-    parser.add_argument("--verify-every", type=int, default=2,
-                        help="confirm the followed face with the detector every N frames (default 2; 1 = every frame)")
+    parser.add_argument("--verify-every", type=int, default=TrackerSettings.verify_every,
+                        help="confirm the followed face with the detector every N frames "
+                             f"(default {TrackerSettings.verify_every}; 1 = every frame); a face that moves is "
+                             "confirmed at once")
     parser.add_argument("--predictor", default=None,
                         help="path of shape_predictor_68_face_landmarks.dat (default: the copy in the "
                              "face_recognition_models package, or $FACEGRAPH_PREDICTOR)")
