@@ -10,10 +10,10 @@ the neighbour axis, the softmax cancels them, every coefficient equals 1/degree 
 never receive a gradient. Here a logit scores the pair (receiver i, neighbour j) from both of their
 recurrent states (GAT-style: LeakyReLU(a·r_i + b·r_j)), so the coefficients differ between neighbours.
 
-For speed on CPUs, the two hops share one LSTM (16 units) and one
-projection per block, only pairs inside a neighbourhood are scored, and the three temporal kernels run as one
-convolution with masked weights: 3.8 s per epoch before these changes, 2.5 s after, on the 2-core machine of
-``experiments/bench/README.md``.
+For speed on CPUs, the two hops share one LSTM (16 units) and one projection per block, only pairs inside
+a neighbourhood are scored, and the three temporal kernels run as one convolution with masked weights: an
+epoch of 272 clips at batch 10 took 3.8 s before these changes and 2.4 s after, on 2 cores
+(``experiments/bench/README.md``).
 """
 
 from __future__ import annotations
@@ -59,9 +59,10 @@ class NeighbourhoodAttention(nn.Module):
         hop, receiver, neighbour = masks.nonzero(as_tuple=True)
         nodes = masks.shape[-1]
         # Pairs are rows of (pairs, frames) tensors: gathering and summing whole rows is what keeps this fast.
-        self.register_buffer("receiver_row", hop * nodes + receiver)  # the (hop, receiver) each pair belongs to
-        self.register_buffer("neighbour_row", hop * nodes + neighbour)
-        self.register_buffer("dense_row", (hop * nodes + receiver) * nodes + neighbour)
+        # (derived from the masks, so not stored with the weights)
+        self.register_buffer("receiver_row", hop * nodes + receiver, persistent=False)  # its (hop, receiver)
+        self.register_buffer("neighbour_row", hop * nodes + neighbour, persistent=False)
+        self.register_buffer("dense_row", (hop * nodes + receiver) * nodes + neighbour, persistent=False)
         self.out_channels = out_channels
         self.recurrent = nn.LSTM(in_channels, state_size, batch_first=True)
         self.receiver_score = nn.Linear(state_size, len(masks), bias=False)
@@ -129,7 +130,7 @@ class TemporalConv(nn.Module):
                 self.conv.weight[rows].uniform_(-bound, bound)
                 self.conv.bias[rows].uniform_(-bound, bound)
             self.conv.weight.mul_(window)
-        self.register_buffer("window", window)
+        self.register_buffer("window", window, persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = functional.conv2d(x, self.conv.weight * self.window, self.conv.bias, padding=self.conv.padding)
