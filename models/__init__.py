@@ -17,10 +17,11 @@ from .image import FrameClassifier, FrameSequenceModel, ImageModelSpec, image_mo
 from .reference import NeighbourhoodAttention, ReferenceBlock, ReferenceSTGCN
 from .registry import available_models, create, model_inputs, register
 from .sequence_peer import CoordinateGRU
-from .stgcn import STGCN, STGCNLSTM, YAN2018, STGCNBackbone, STGCNBlock
+from .stgcn import LANDMARK_POOLING, STGCN, STGCNLSTM, YAN2018, STGCNBackbone, STGCNBlock
 
 __all__ = [
     "IMPLEMENTATIONS",
+    "LANDMARK_POOLING",
     "PRETRAINED",
     "FrameClassifier",
     "FrameSequenceModel",

@@ -160,11 +160,15 @@ class STGCN(nn.Module):
         return self.classifier(self.backbone(x).mean(dim=(2, 3)))
 
 
+LANDMARK_POOLING = ("mean", "flatten")
+
+
 class STGCNLSTM(nn.Module):
-    """ST-GCN blocks that keep every frame (no temporal stride), pooled over landmarks only; the resulting
-    per-frame features (N, T, F) go to a sequence head (stacked LSTM by default, as in Ridouan et al.):
-    ``head`` names it, ``head_sizes`` gives its LSTM widths (one per layer of ``stacked``, one otherwise) and
-    ``head_options`` any other keyword of the head's class."""
+    """ST-GCN blocks that keep every frame (no temporal stride); each frame's landmark features become one
+    vector, averaged over landmarks (``pooling="mean"``) or every landmark's kept (``"flatten"``, as in
+    Ridouan et al.'s reference block), and the frames (N, T, F) go to a sequence head (stacked LSTM by
+    default, as in Ridouan et al.): ``head`` names it, ``head_sizes`` gives its LSTM widths (one per layer of
+    ``stacked``, one otherwise) and ``head_options`` any other keyword of the head's class."""
 
     def __init__(
         self,
@@ -180,14 +184,22 @@ class STGCNLSTM(nn.Module):
         head: str = "stacked",
         head_sizes: Sequence[int] | None = None,
         head_options: dict | None = None,
+        pooling: str = "mean",
     ) -> None:
         super().__init__()
+        if pooling not in LANDMARK_POOLING:
+            raise ValueError(f"pooling must be one of {', '.join(LANDMARK_POOLING)}, got {pooling!r}")
         self.backbone = STGCNBackbone(
             in_channels, graph, channels, None, temporal_kernel, dropout, edge_importance, center, implementation
         )
+        self.pooling = pooling
+        width = self.backbone.out_channels * (graphs.N_POINTS if pooling == "flatten" else 1)
         options = {**head_widths(head, head_sizes), **(head_options or {})}
-        self.head = create_head(head, self.backbone.out_channels, num_classes, **options)
+        self.head = create_head(head, width, num_classes, **options)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = self.backbone(x).mean(dim=3)
-        return self.head(features.transpose(1, 2))
+        features = self.backbone(x)  # (N, C, T, V)
+        if self.pooling == "mean":
+            return self.head(features.mean(dim=3).transpose(1, 2))
+        n, c, t, v = features.shape
+        return self.head(features.permute(0, 2, 3, 1).reshape(n, t, v * c))

@@ -73,6 +73,27 @@ def test_stacked_head_uses_one_lstm_per_width():
     assert head.classifier.in_features == 20
 
 
+def test_stgcn_lstm_hands_the_head_either_the_landmark_mean_or_every_landmark():
+    torch.manual_seed(0)
+    mean = models.create("stgcn-lstm", num_classes=3).eval()
+    flat = models.create("stgcn-lstm", num_classes=3, pooling="flatten").eval()
+    assert mean.head.layers[0].input_size == 16 and flat.head.layers[0].input_size == 16 * 68
+    x = clips(2)
+    with torch.no_grad():
+        features = flat.backbone(x)  # (N, C, T, V)
+        swapped = features[..., [1, 0, *range(2, 68)]]  # two landmarks' features exchanged
+
+        def per_landmark(f: torch.Tensor) -> torch.Tensor:
+            return f.permute(0, 2, 3, 1).reshape(2, 20, -1)
+
+        assert torch.allclose(flat(x), flat.head(per_landmark(features)))
+        # which landmark moved reaches the flattened head (a mean over landmarks would forget it)
+        assert not torch.allclose(flat.head(per_landmark(features)), flat.head(per_landmark(swapped)))
+        assert torch.allclose(mean(x), mean.head(mean.backbone(x).mean(3).transpose(1, 2)))
+    with pytest.raises(ValueError, match="pooling must be one of mean, flatten, got 'max'"):
+        models.create("stgcn-lstm", num_classes=3, pooling="max")
+
+
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_gradients_reach_every_parameter(name):
     torch.manual_seed(0)

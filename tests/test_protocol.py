@@ -189,6 +189,7 @@ def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
         settings_for(model="stgcn", head_sizes=(15, 20))
     with pytest.raises(SettingsError, match="positive LSTM widths"):
         settings_for(head_sizes=(15, 0))
+    assert settings_for(pooling="flatten").build_model(2).head.layers[0].input_size == 16 * 68
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -199,6 +200,8 @@ def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
     ({"head": "gru"}, "unknown sequence head 'gru'"),
     ({"graph": "complete"}, "unknown graph 'complete'"),
     ({"model": "stgcn", "head": "lstm"}, "unexpected keyword argument 'head'"),
+    ({"pooling": "max"}, "pooling must be one of mean, flatten, got 'max'"),
+    ({"model": "stgcn", "pooling": "flatten"}, "unexpected keyword argument 'pooling'"),
     ({"implementation": "sparse", "model": "stgcn"}, "sparse"),
     ({"normalize": "zscore"}, "normalize must be one of eyes, nose, procrustes, none"),
     ({"label_map": "pain"}, "unknown label preset 'pain'"),

@@ -40,6 +40,8 @@ CANDIDATES: dict[str, dict] = {
     "defaults, lr 1e-3": {"lr": 1e-3},
     "defaults, dropout 0.25": {"dropout": 0.25},
     "defaults, 32-channel blocks": {"channels": (32, 32, 32)},
+    "defaults, every landmark to the head": {"pooling": "flatten"},
+    "defaults, every landmark to the head, dropout 0.25": {"pooling": "flatten", "dropout": 0.25},
 }
 
 TASKS = ("phasic-tonic:hard", "speed:hard", "apex:hard")
