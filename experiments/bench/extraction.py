@@ -83,21 +83,26 @@ def _naive_init() -> None:
     _naive["predictor"] = dlib.shape_predictor(str(predictor_path()))
 
 
+def naive_landmarks(gray: np.ndarray, detector, predictor) -> np.ndarray | None:
+    """The naive loop's answer for one frame: full-resolution detection (upsample 1), then the 68 points of
+    the largest face; None when no face is found."""
+    rects = detector(gray, 1)
+    if not rects:
+        return None
+    rect = max(rects, key=lambda r: r.area())
+    shape = predictor(gray, dlib.rectangle(rect.left(), rect.top(), rect.right(), rect.bottom()))
+    return np.array([(shape.part(i).x, shape.part(i).y) for i in range(68)], float)
+
+
 def _naive_folder(folder: str) -> tuple[str, np.ndarray]:
-    """The naive loop: full-resolution detection (upsample 1) on every frame, then the 68 points."""
+    """The naive loop over a folder's frames (NaN rows where it finds no face)."""
     if not _naive:  # a single worker runs here, where no initializer ran
         _naive_init()
-    detector, predictor = _naive["detector"], _naive["predictor"]
     out = []
     for path in frame_files(Path(folder)):
         gray = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2GRAY)
-        rects = detector(gray, 1)
-        if not rects:
-            out.append(np.full((68, 2), np.nan))
-            continue
-        rect = max(rects, key=lambda r: r.area())
-        shape = predictor(gray, dlib.rectangle(rect.left(), rect.top(), rect.right(), rect.bottom()))
-        out.append(np.array([(shape.part(i).x, shape.part(i).y) for i in range(68)], float))
+        points = naive_landmarks(gray, _naive["detector"], _naive["predictor"])
+        out.append(np.full((68, 2), np.nan) if points is None else points)
     return folder, np.stack(out)
 
 

@@ -20,40 +20,29 @@ import sys
 import time
 from pathlib import Path
 
-import cv2
 import dlib
 import numpy as np
 
+from experiments.bench.extraction import naive_landmarks
+from landmarks.extraction.frames import video_frames
 from landmarks.extraction.model_files import predictor_path
 from landmarks.extraction.tracker import FaceTracker, TrackerSettings
 from landmarks.layout import eye_distance
 
 
 def gray_frames(video: Path) -> list[np.ndarray]:
-    capture = cv2.VideoCapture(str(video))
-    frames = []
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY))
+    """Every frame of ``video`` in gray, decoded as extraction decodes it."""
+    frames = [frame.image for frame in video_frames(video) if frame.image is not None]
     if not frames:
         raise SystemExit(f"no frames could be read from {video}: pass video files OpenCV can decode")
     return frames
 
 
 def full_search(frames: list[np.ndarray]) -> list[np.ndarray | None]:
-    """The reference: detection on the whole frame (upsampled once) and the 68 points of the largest face."""
+    """The reference: the extraction benchmark's naive loop (full-frame detection upsampled once, the 68
+    points of the largest face) on every frame."""
     detector, predictor = dlib.get_frontal_face_detector(), dlib.shape_predictor(str(predictor_path()))
-    points = []
-    for gray in frames:
-        faces = detector(gray, 1)
-        if not faces:
-            points.append(None)
-            continue
-        shape = predictor(gray, max(faces, key=lambda face: face.area()))
-        points.append(np.array([(part.x, part.y) for part in shape.parts()], float))
-    return points
+    return [naive_landmarks(gray, detector, predictor) for gray in frames]
 
 
 def compare(verify_every: int, clips: dict[str, list[np.ndarray]], reference: dict[str, list]) -> dict[str, float]:
