@@ -71,7 +71,8 @@ def _yan2018(**options) -> nn.Module:
     return STGCN(**{**YAN2018, "dropout": 0.5, **options})
 
 
-register("stgcn", STGCN, "ST-GCN (Yan et al. 2018) sized for faces: 3 blocks of 16-64 channels, pooled to logits")
+register("stgcn", STGCN, "ST-GCN (Yan et al. 2018) sized for faces: 3 blocks of 16-64 channels, averaged over 5 "
+         "stretches of the clip, to logits")
 register("stgcn-yan2018", _yan2018, "ST-GCN with the original's 10 blocks up to 256 channels and dropout 0.5")
 register("stgcn-lstm", STGCNLSTM, "3 ST-GCN blocks of 16 channels on every frame, node-pooled, then a sequence head")
 register("gru", CoordinateGRU, "no graph: a GRU on each frame's 136 coordinates, the non-graph sequence peer")

@@ -22,6 +22,7 @@ from .heads import create_head, head_widths
 YAN2018 = {
     "channels": (64, 64, 64, 64, 128, 128, 128, 256, 256, 256),
     "strides": (1, 1, 1, 1, 2, 1, 1, 2, 1, 1),
+    "time_bins": 1,
 }
 
 
@@ -135,7 +136,12 @@ class STGCNBackbone(nn.Module):
 
 
 class STGCN(nn.Module):
-    """ST-GCN classifier: backbone, global average over frames and landmarks, linear layer to logits."""
+    """ST-GCN classifier: backbone, average over landmarks and over frames, linear layer to logits.
+
+    ``time_bins=1`` averages over the whole clip, as the original does (``YAN2018``), which makes the output
+    blind to when in the clip a movement happens; ``time_bins=k`` (default 5) averages over k consecutive
+    stretches of frames and hands all k to the linear layer, so an early and a late apex differ (measured on
+    the dynamics suite: see the README's "Why these defaults")."""
 
     def __init__(
         self,
@@ -149,15 +155,20 @@ class STGCN(nn.Module):
         edge_importance: bool = True,
         center: int = graphs.NOSE_TIP,
         implementation: str = "dense",
+        time_bins: int = 5,
     ) -> None:
         super().__init__()
+        if time_bins < 1:
+            raise ValueError(f"time_bins must be 1 (one average over the clip) or more, got {time_bins}")
         self.backbone = STGCNBackbone(
             in_channels, graph, channels, strides, temporal_kernel, dropout, edge_importance, center, implementation
         )
-        self.classifier = nn.Linear(self.backbone.out_channels, num_classes)
+        self.time_bins = time_bins
+        self.pool = nn.AdaptiveAvgPool2d((time_bins, 1))
+        self.classifier = nn.Linear(self.backbone.out_channels * time_bins, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.backbone(x).mean(dim=(2, 3)))
+        return self.classifier(self.pool(self.backbone(x)).flatten(1))
 
 
 LANDMARK_POOLING = ("mean", "flatten")

@@ -40,6 +40,14 @@ def test_every_fold_and_the_ensemble_export_and_agree_with_pytorch(graph_run, tm
     assert json.loads((tmp_path / "onnx" / "export.json").read_text())["data"]["normalize"] == "procrustes"
 
 
+def test_an_stgcn_run_with_its_time_stretches_exports_too(animated_set, tmp_path):
+    frames, _, landmarks = animated_set
+    train_graph(landmarks, tmp_path / "stgcn", frames / "labels.csv", model="stgcn", folds=2, epochs=1)
+    record = export_run(tmp_path / "stgcn", tmp_path / "onnx")
+    assert set(record["models"]) == {"fold0", "fold1", "ensemble"}
+    assert all(entry["max_difference"] <= 1e-4 for entry in record["models"].values())
+
+
 def test_the_onnx_path_scores_like_predict_without_importing_torch(animated_set, graph_run, tmp_path):
     _, _, landmarks = animated_set
     export_run(graph_run, tmp_path / "onnx")

@@ -195,6 +195,30 @@ def test_create_names_what_is_wrong():
         models.create("stgcn", num_classes=2, graph="complete")
 
 
+def test_stgcn_classifier_knows_when_in_the_clip_a_movement_happens():
+    torch.manual_seed(0)
+    binned = models.create("stgcn", num_classes=2).eval()  # 20 frames, strides 1, 2, 2: 5 frames left
+    whole = models.create("stgcn", num_classes=2, time_bins=1).eval()
+    assert binned.classifier.in_features == 64 * 5 and whole.classifier.in_features == 64
+    x = clips(2)
+    with torch.no_grad():
+        features = binned.backbone(x)  # (N, C, 5, V)
+        early_late_swapped = features[:, :, [4, 1, 2, 3, 0]]
+        assert torch.allclose(binned(x), binned.classifier(features.mean(3).flatten(1)))
+        # the first and last stretch exchanged: an early apex made late reaches the binned classifier ...
+        assert not torch.allclose(binned.classifier(features.mean(3).flatten(1)),
+                                  binned.classifier(early_late_swapped.mean(3).flatten(1)))
+        # ... and one average over the clip, the original's pooling, forgets when it happened
+        whole_features = whole.backbone(x)
+        assert torch.allclose(whole(x), whole.classifier(whole_features.mean((2, 3))), atol=1e-6)
+        assert torch.allclose(whole.classifier(whole_features[:, :, [4, 1, 2, 3, 0]].mean((2, 3))), whole(x),
+                              atol=1e-6)
+        # a clip of another length is averaged into the same five stretches
+        assert binned(clips(2, frames=40)).shape == (2, 2)
+    with pytest.raises(ValueError, match="time_bins must be 1 .* or more, got 0"):
+        models.create("stgcn", num_classes=2, time_bins=0)
+
+
 def test_yan2018_preset_has_the_original_layout():
     model = models.create("stgcn-yan2018", num_classes=2)
     widths = [block.tcn[0].out_channels for block in model.backbone.blocks]
@@ -202,6 +226,7 @@ def test_yan2018_preset_has_the_original_layout():
     assert widths == [64, 64, 64, 64, 128, 128, 128, 256, 256, 256]
     assert strides == [1, 1, 1, 1, 2, 1, 1, 2, 1, 1]
     assert [block.tcn[0].kernel_size[0] for block in model.backbone.blocks] == [9] * 10
+    assert model.classifier.in_features == 256  # one average over the clip, as the original
 
 
 def test_reference_attention_varies_between_neighbours_and_trains_its_recurrent_layer():

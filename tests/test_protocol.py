@@ -190,6 +190,7 @@ def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
     with pytest.raises(SettingsError, match="positive LSTM widths"):
         settings_for(head_sizes=(15, 0))
     assert settings_for(pooling="flatten").build_model(2).head.layers[0].input_size == 16 * 68
+    assert settings_for(model="stgcn", time_bins=2).build_model(2).classifier.in_features == 64 * 2
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -202,6 +203,8 @@ def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
     ({"model": "stgcn", "head": "lstm"}, "unexpected keyword argument 'head'"),
     ({"pooling": "max"}, "pooling must be one of mean, flatten, got 'max'"),
     ({"model": "stgcn", "pooling": "flatten"}, "unexpected keyword argument 'pooling'"),
+    ({"model": "stgcn", "time_bins": 0}, "time_bins must be 1"),
+    ({"time_bins": 5}, "unexpected keyword argument 'time_bins'"),
     ({"implementation": "sparse", "model": "stgcn"}, "sparse"),
     ({"normalize": "zscore"}, "normalize must be one of eyes, nose, procrustes, none"),
     ({"label_map": "pain"}, "unknown label preset 'pain'"),

@@ -246,13 +246,14 @@ def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
     code = main(["--landmarks", str(folder), "--labels", str(folder / "labels.csv"), "--out", str(tmp_path / "cli"),
                  "--model", "stgcn", "--epochs", "2", "--folds", "3", "--batch-size", "16", "--resample", "random",
                  "--class-weights", "conservative", "--loss", "focal", "--augment", "yes", "--seed", "1",
-                 "--jobs", "2"])
+                 "--jobs", "2", "--time-bins", "2"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "mean" in printed and "F1 (w)" in printed and str(tmp_path / "cli") in printed
     config = json.loads((tmp_path / "cli" / "config.json").read_text())
     assert config["settings"]["protocol"]["loss"] == "focal" and config["settings"]["optimiser"]["augment"] is True
     assert config["settings"]["execution"]["jobs"] == 2
+    assert config["settings"]["model"] == {"name": "stgcn", "options": {"time_bins": 2}}
     assert len(list((tmp_path / "cli" / "fold_models").glob("*.pt"))) == 3
     capsys.readouterr()
     # a folder holding a run is never written over by accident; --overwrite replaces that run's files only
