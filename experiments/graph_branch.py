@@ -112,6 +112,16 @@ PRESETS: dict[str, dict] = {
 }
 
 
+def _saved_before_time_bins(pipeline: GraphPipeline, weights: Mapping[str, torch.Tensor]) -> bool:
+    """Whether an ``stgcn`` fold model was saved before its ``time_bins`` option existed: one average over the
+    clip, no option recorded, and a classifier as wide as the last block. Such runs load as they were
+    trained instead of failing on the new default's wider classifier."""
+    saved = weights.get("classifier.weight")
+    return (pipeline.settings.model.name == "stgcn" and "time_bins" not in pipeline.settings.model.options
+            and saved is not None and pipeline.model_.time_bins > 1
+            and saved.shape[1] == pipeline.model_.backbone.out_channels)
+
+
 def settings_for(preset: str | None = None, **flat: Any) -> GraphTrainingSettings:
     """Defaults, then the preset's values, then ``flat`` (None values are ignored), each placed in its
     group; names of no group are options of the model."""
@@ -197,6 +207,9 @@ class GraphPipeline(FoldPipeline):
         pipeline.classes_ = list(state["classes"])
         pipeline.standardizer_ = restore_scaler(Standardizer(), state["standardizer"])
         pipeline.model_ = pipeline.settings.build_model(len(pipeline.classes_), state["in_channels"])
+        if _saved_before_time_bins(pipeline, state["model"]):
+            pipeline.settings.model.options["time_bins"] = 1
+            pipeline.model_ = pipeline.settings.build_model(len(pipeline.classes_), state["in_channels"])
         pipeline.model_.load_state_dict(state["model"])
         pipeline.model_.eval()
         return pipeline

@@ -154,6 +154,21 @@ def test_fold_files_of_an_older_version_or_missing_ones_are_explained(smote_run,
         load_fold_model(old, 2)
 
 
+def test_an_stgcn_run_saved_before_time_bins_existed_still_loads_as_trained(imbalanced, tmp_path):
+    folder, _ = imbalanced
+    out = tmp_path / "one-average"
+    train_graph(folder, out, labels=folder / "labels.csv", model="stgcn", time_bins=1, epochs=1, folds=2)
+    trained = load_fold_model(out, 0)
+    path = out / "fold_models" / "fold0.pt"
+    state = torch.load(path, weights_only=True)
+    del state["settings"]["model"]["options"]["time_bins"]  # what such runs recorded: no option
+    torch.save(state, path)
+    older = load_fold_model(out, 0)
+    assert older.model_.time_bins == 1
+    X = trained.settings.load_dataset(folder, folder / "labels.csv").X[:6]
+    assert np.allclose(older.predict_proba(X), trained.predict_proba(X))
+
+
 def test_same_seed_same_metrics_and_a_reused_split(smote_run, imbalanced, tmp_path):
     folder, _ = imbalanced
     first, _ = smote_run
