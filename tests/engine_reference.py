@@ -16,9 +16,11 @@ REFERENCE_RUNS = {
     # the default model with SMOTE, class weights and velocity channels
     "stgcn_lstm_smote": {"model": "stgcn-lstm", "resample": "smote", "class_weights": "simple", "epochs": 3,
                          "folds": 3, "batch_size": 8, "lr": 3e-3, "seed": 7},
-    # the other model, focal loss, random oversampling, augmentation and early stopping
-    "stgcn_focal_augment": {"model": "stgcn", "resample": "random", "loss": "focal", "augment": True,
-                            "patience": 2, "epochs": 4, "folds": 3, "batch_size": 8, "lr": 3e-3, "seed": 3},
+    # the other model, focal loss, random oversampling, augmentation and early stopping; STGCN as it was then
+    # (one average over the clip: its default has since become five stretches, a model change, not the engine's)
+    "stgcn_focal_augment": {"model": "stgcn", "time_bins": 1, "resample": "random", "loss": "focal",
+                            "augment": True, "patience": 2, "epochs": 4, "folds": 3, "batch_size": 8, "lr": 3e-3,
+                            "seed": 3},
 }
 
 
