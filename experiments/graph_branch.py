@@ -96,7 +96,7 @@ PRESETS: dict[str, dict] = {
     # 0.96 every 1000 steps, 150 epochs, batch 10, five folds, pain vs no pain, on each frame's normalised
     # shape (not relative to the clip).
     "ridouan2025": {
-        "model": "stgcn-lstm", "head": "stacked", "head_sizes": (15, 20), "resample": "smote",
+        "model": "stgcn-lstm", "head": "stacked", "head_sizes": (15, 20), "dropout": 0.0, "resample": "smote",
         "class_weights": "none", "loss": "ce", "lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "epochs": 150,
         "batch_size": 10, "folds": 5, "label_map": "pemf-binary", "relative": "none",
         "normalize": "eyes",
@@ -104,7 +104,7 @@ PRESETS: dict[str, dict] = {
     # Agam et al.: three classes (phasic / tonic / neutral), focal loss (alpha 0.25, gamma 2) with
     # conservative class weights instead of oversampling; same optimiser and schedule.
     "agam2026": {
-        "model": "stgcn-lstm", "head": "stacked", "resample": "none", "class_weights": "conservative",
+        "model": "stgcn-lstm", "head": "stacked", "dropout": 0.0, "resample": "none", "class_weights": "conservative",
         "loss": "focal", "focal_alpha": 0.25, "focal_gamma": 2.0, "lr": 1e-4, "decay_rate": 0.96,
         "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5, "label_map": "phasic-tonic",
         "relative": "none", "normalize": "eyes",
@@ -112,14 +112,24 @@ PRESETS: dict[str, dict] = {
 }
 
 
-def _saved_before_time_bins(pipeline: GraphPipeline, weights: Mapping[str, torch.Tensor]) -> bool:
-    """Whether an ``stgcn`` fold model was saved before its ``time_bins`` option existed: one average over the
-    clip, no option recorded, and a classifier as wide as the last block. Such runs load as they were
-    trained instead of failing on the new default's wider classifier."""
-    saved = weights.get("classifier.weight")
-    return (pipeline.settings.model.name == "stgcn" and "time_bins" not in pipeline.settings.model.options
-            and saved is not None and pipeline.model_.time_bins > 1
-            and saved.shape[1] == pipeline.model_.backbone.out_channels)
+def _options_older_runs_lack(pipeline: GraphPipeline, weights: Mapping[str, torch.Tensor]) -> dict:
+    """The model options a fold model saved by an older version trained with but did not record, told from
+    its weights, so such runs load as they were trained instead of failing on a newer default:
+
+    - ``stgcn`` before ``time_bins`` existed: one average over the clip (a classifier as wide as the last
+      block);
+    - ``stgcn-lstm`` before the Bi-LSTM head and dropout 0.25 became its defaults: the stacked head
+      (``head.layers.*`` weights) without dropout. Dropout leaves no weights: a run of that time with a head
+      given explicitly loads with the newer dropout, which changes nothing at prediction."""
+    model, recorded = pipeline.settings.model.name, pipeline.settings.model.options
+    if model == "stgcn" and "time_bins" not in recorded:
+        saved = weights.get("classifier.weight")
+        one_average = saved is not None and saved.shape[1] == pipeline.model_.backbone.out_channels
+        if one_average and pipeline.model_.time_bins > 1:
+            return {"time_bins": 1}
+    if model == "stgcn-lstm" and "head" not in recorded and any(key.startswith("head.layers.") for key in weights):
+        return {"head": "stacked", **({} if "dropout" in recorded else {"dropout": 0.0})}
+    return {}
 
 
 def settings_for(preset: str | None = None, **flat: Any) -> GraphTrainingSettings:
@@ -207,8 +217,9 @@ class GraphPipeline(FoldPipeline):
         pipeline.classes_ = list(state["classes"])
         pipeline.standardizer_ = restore_scaler(Standardizer(), state["standardizer"])
         pipeline.model_ = pipeline.settings.build_model(len(pipeline.classes_), state["in_channels"])
-        if _saved_before_time_bins(pipeline, state["model"]):
-            pipeline.settings.model.options["time_bins"] = 1
+        unrecorded = _options_older_runs_lack(pipeline, state["model"])
+        if unrecorded:
+            pipeline.settings.model.options.update(unrecorded)
             pipeline.model_ = pipeline.settings.build_model(len(pipeline.classes_), state["in_channels"])
         pipeline.model_.load_state_dict(state["model"])
         pipeline.model_.eval()

@@ -13,9 +13,10 @@ import numpy as np
 CLASSES = ["neutral", "phasic", "tonic"]
 
 REFERENCE_RUNS = {
-    # the default model with SMOTE, class weights and velocity channels
-    "stgcn_lstm_smote": {"model": "stgcn-lstm", "resample": "smote", "class_weights": "simple", "epochs": 3,
-                         "folds": 3, "batch_size": 8, "lr": 3e-3, "seed": 7},
+    # STGCN-LSTM with SMOTE, class weights and velocity channels; its head and dropout as they were then (the
+    # defaults have since become a Bi-LSTM and dropout 0.25, a model change, not the engine's)
+    "stgcn_lstm_smote": {"model": "stgcn-lstm", "head": "stacked", "dropout": 0.0, "resample": "smote",
+                         "class_weights": "simple", "epochs": 3, "folds": 3, "batch_size": 8, "lr": 3e-3, "seed": 7},
     # the other model, focal loss, random oversampling, augmentation and early stopping; STGCN as it was then
     # (one average over the clip: its default has since become five stretches, a model change, not the engine's)
     "stgcn_focal_augment": {"model": "stgcn", "time_bins": 1, "resample": "random", "loss": "focal",

@@ -77,7 +77,7 @@ def test_stgcn_lstm_hands_the_head_either_the_landmark_mean_or_every_landmark():
     torch.manual_seed(0)
     mean = models.create("stgcn-lstm", num_classes=3).eval()
     flat = models.create("stgcn-lstm", num_classes=3, pooling="flatten").eval()
-    assert mean.head.layers[0].input_size == 16 and flat.head.layers[0].input_size == 16 * 68
+    assert mean.head.lstm.input_size == 16 and flat.head.lstm.input_size == 16 * 68
     x = clips(2)
     with torch.no_grad():
         features = flat.backbone(x)  # (N, C, T, V)

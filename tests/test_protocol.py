@@ -22,6 +22,7 @@ from experiments.protocol import (
 from experiments.resampling import oversample
 from experiments.settings import SettingsError
 from experiments.train_graph import train_graph
+from models import BiLSTMHead
 
 
 def subjects_and_labels(subjects: int = 10, per_subject: int = 6, seed: int = 0):
@@ -169,6 +170,11 @@ def test_presets_build_the_papers_models_and_explicit_options_win():
     ridouan = settings_for("ridouan2025")
     head = ridouan.build_model(num_classes=2).head  # the paper's two stacked LSTM layers, 15 then 20 units
     assert [layer.hidden_size for layer in head.layers] == [15, 20]
+    for preset in ("ridouan2025", "agam2026"):  # the papers' stacked head without dropout, not our defaults
+        model = settings_for(preset).build_model(num_classes=2)
+        assert hasattr(model.head, "layers") and model.backbone.blocks[0].tcn[-1].p == 0.0
+    ours = settings_for().build_model(num_classes=2)
+    assert isinstance(ours.head, BiLSTMHead) and ours.backbone.blocks[0].tcn[-1].p == 0.25
     assert settings_for("ridouan2025", epochs=20, head_sizes=[8, 8]).optimiser.epochs == 20
     assert [layer.hidden_size for layer in settings_for("ridouan2025", head_sizes=[8, 8]).build_model(2).head.layers] \
         == [8, 8]
@@ -189,7 +195,7 @@ def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
         settings_for(model="stgcn", head_sizes=(15, 20))
     with pytest.raises(SettingsError, match="positive LSTM widths"):
         settings_for(head_sizes=(15, 0))
-    assert settings_for(pooling="flatten").build_model(2).head.layers[0].input_size == 16 * 68
+    assert settings_for(pooling="flatten").build_model(2).head.lstm.input_size == 16 * 68
     assert settings_for(model="stgcn", time_bins=2).build_model(2).classifier.in_features == 64 * 2
 
 

@@ -154,17 +154,27 @@ def test_fold_files_of_an_older_version_or_missing_ones_are_explained(smote_run,
         load_fold_model(old, 2)
 
 
-def test_an_stgcn_run_saved_before_time_bins_existed_still_loads_as_trained(imbalanced, tmp_path):
+@pytest.mark.parametrize("model, older_defaults, built_as", [
+    # stgcn before time_bins existed: one average over the clip
+    ("stgcn", {"time_bins": 1}, lambda model: model.time_bins == 1),
+    # stgcn-lstm before the Bi-LSTM head and dropout 0.25 became its defaults
+    ("stgcn-lstm", {"head": "stacked", "dropout": 0.0},
+     lambda model: hasattr(model.head, "layers") and model.backbone.blocks[0].tcn[-1].p == 0.0),
+])
+def test_a_run_saved_with_older_defaults_still_loads_as_trained(imbalanced, tmp_path, model, older_defaults,
+                                                                built_as):
     folder, _ = imbalanced
-    out = tmp_path / "one-average"
-    train_graph(folder, out, labels=folder / "labels.csv", model="stgcn", time_bins=1, epochs=1, folds=2)
+    out = tmp_path / "older"
+    train_graph(folder, out, labels=folder / "labels.csv", model=model, epochs=1, folds=2, **older_defaults)
     trained = load_fold_model(out, 0)
     path = out / "fold_models" / "fold0.pt"
     state = torch.load(path, weights_only=True)
-    del state["settings"]["model"]["options"]["time_bins"]  # what such runs recorded: no option
+    for name in older_defaults:  # what such runs recorded: nothing, the default of their time
+        del state["settings"]["model"]["options"][name]
     torch.save(state, path)
     older = load_fold_model(out, 0)
-    assert older.model_.time_bins == 1
+    assert built_as(older.model_)
+    assert older.settings.model.options == trained.settings.model.options
     X = trained.settings.load_dataset(folder, folder / "labels.csv").X[:6]
     assert np.allclose(older.predict_proba(X), trained.predict_proba(X))
 
