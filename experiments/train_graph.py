@@ -97,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
             "shape removed, its movement kept", choices=RELATIVE_TO)
     setting(data, "--velocity", "add dx, dy channels (yes/no)", type=flag)
     setting(data, "--min-valid", "exclude clips with a smaller share of tracked frames", type=float)
-    model = parser.add_argument_group("model (--head, --head-sizes, --pooling, --time-bins, --graph and "
-                                      "--implementation are options of the model's class; a model that does not "
+    model = parser.add_argument_group("model (--head, --head-sizes, --pooling, --time-bins, --dropout, --graph "
+                                      "and --implementation are options of the model's class; a model that does not "
                                       "take one refuses it)")
     graph_models = models.available_models("landmarks")
     setting(model, "--model", "; ".join(f"{name}: {text}" for name, text in graph_models.items()),
@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     model.add_argument("--time-bins", type=int, metavar="K",
                        help="stgcn: average the last block's features over K stretches of the clip, all K to "
                             "the classifier, so it knows when a movement happens (default 5; 1: one average)")
+    model.add_argument("--dropout", type=float, metavar="P",
+                       help="dropout in every ST-GCN block (stgcn-lstm default 0.25, stgcn 0, the presets 0)")
     model.add_argument("--graph", help="facial graph name (graphs.available_graphs())")
     model.add_argument("--implementation", choices=models.IMPLEMENTATIONS, help="graph convolution (stgcn models)")
     protocol = parser.add_argument_group("protocol")

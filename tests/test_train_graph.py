@@ -261,7 +261,8 @@ def test_stgcn_lstm_learns_the_time_course_that_a_frame_average_cannot_see(seed,
     baseline = float((frame_average_baseline(dataset, folds) == dataset.y).mean())
     accuracy = metrics["pooled"]["accuracy"]
     assert len(labels) == 108
-    # measured over seeds 0, 1, 2: 0.82, 0.64, 0.63 against baselines of 0.49, 0.49, 0.46
+    # measured over seeds 0, 1, 2 with the earlier stacked-head default: 0.82, 0.64, 0.63 against baselines of
+    # 0.49, 0.49, 0.46 (the Bi-LSTM default passes too; its figures are not recorded)
     assert accuracy >= 0.55, f"STGCN-LSTM {accuracy:.2f} vs chance 0.33"
     assert accuracy >= baseline + 0.1, f"STGCN-LSTM {accuracy:.2f} vs frame-average baseline {baseline:.2f}"
 
@@ -271,14 +272,14 @@ def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
     code = main(["--landmarks", str(folder), "--labels", str(folder / "labels.csv"), "--out", str(tmp_path / "cli"),
                  "--model", "stgcn", "--epochs", "2", "--folds", "3", "--batch-size", "16", "--resample", "random",
                  "--class-weights", "conservative", "--loss", "focal", "--augment", "yes", "--seed", "1",
-                 "--jobs", "2", "--time-bins", "2"])
+                 "--jobs", "2", "--time-bins", "2", "--dropout", "0.1"])
     assert code == 0
     printed = capsys.readouterr().out
     assert "mean" in printed and "F1 (w)" in printed and str(tmp_path / "cli") in printed
     config = json.loads((tmp_path / "cli" / "config.json").read_text())
     assert config["settings"]["protocol"]["loss"] == "focal" and config["settings"]["optimiser"]["augment"] is True
     assert config["settings"]["execution"]["jobs"] == 2
-    assert config["settings"]["model"] == {"name": "stgcn", "options": {"time_bins": 2}}
+    assert config["settings"]["model"] == {"name": "stgcn", "options": {"time_bins": 2, "dropout": 0.1}}
     assert len(list((tmp_path / "cli" / "fold_models").glob("*.pt"))) == 3
     capsys.readouterr()
     # a folder holding a run is never written over by accident; --overwrite replaces that run's files only
