@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+import models
 from landmarks import Augmenter, LandmarkDataset, Standardizer
 from landmarks.dataset.normalize import add_velocity
 
@@ -78,7 +79,11 @@ class GraphTrainingSettings:
         return self.model.name
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        """The settings as a run records them (config.json, fold files), the model's options completed with
+        its defaults: the record rebuilds the model trained whatever later versions make the defaults."""
+        values = asdict(self)
+        values["model"]["options"] = models.resolved_options(self.model.name, self.model.options)
+        return values
 
     @classmethod
     def from_dict(cls, values: Mapping[str, dict]) -> GraphTrainingSettings:
@@ -114,10 +119,13 @@ PRESETS: dict[str, dict] = {
 
 def _options_older_runs_lack(pipeline: GraphPipeline, weights: Mapping[str, torch.Tensor]) -> dict:
     """The model options a fold model saved by an older version trained with but did not record, told from
-    its weights, so such runs load as they were trained instead of failing on a newer default:
+    its weights, so such runs load as they were trained instead of failing on a newer default (runs record
+    every option since, defaults included: see ``GraphTrainingSettings.as_dict``):
 
     - ``stgcn`` before ``time_bins`` existed: one average over the clip (a classifier as wide as the last
       block);
+    - ``stgcn`` before it kept every frame: strides 1, 2, 2. Strides leave no trace in the weights, but
+      every run since records its strides (complete records), so a record without them is of that time;
     - ``stgcn-lstm`` before the Bi-LSTM head and dropout 0.25 became its defaults: the stacked head
       (``head.layers.*`` weights) without dropout. Dropout leaves no weights: a run of that time with a head
       given explicitly loads with the newer dropout, which changes nothing at prediction."""
@@ -126,7 +134,9 @@ def _options_older_runs_lack(pipeline: GraphPipeline, weights: Mapping[str, torc
         saved = weights.get("classifier.weight")
         one_average = saved is not None and saved.shape[1] == pipeline.model_.backbone.out_channels
         if one_average and pipeline.model_.time_bins > 1:
-            return {"time_bins": 1}
+            return {"time_bins": 1, **({} if "strides" in recorded else {"strides": (1, 2, 2)})}
+    if model == "stgcn" and "strides" not in recorded:
+        return {"strides": (1, 2, 2)}
     if model == "stgcn-lstm" and "head" not in recorded and any(key.startswith("head.layers.") for key in weights):
         return {"head": "stacked", **({} if "dropout" in recorded else {"dropout": 0.0})}
     return {}

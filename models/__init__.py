@@ -15,7 +15,7 @@ from .graph_conv import IMPLEMENTATIONS, SpatialGraphConv
 from .heads import AttentionLSTMHead, BiLSTMHead, LSTMHead, StackedLSTMHead, available_heads, create_head
 from .image import FrameClassifier, FrameSequenceModel, ImageModelSpec, image_model_spec
 from .reference import NeighbourhoodAttention, ReferenceBlock, ReferenceSTGCN
-from .registry import available_models, create, model_inputs, register
+from .registry import available_models, create, model_inputs, register, resolved_options
 from .sequence_peer import CoordinateGRU
 from .stgcn import LANDMARK_POOLING, STGCN, STGCNLSTM, YAN2018, STGCNBackbone, STGCNBlock
 
@@ -31,6 +31,7 @@ __all__ = [
     "image_model_spec",
     "create_backbone",
     "model_inputs",
+    "resolved_options",
     "resolve_weights",
     "STGCN",
     "STGCNLSTM",

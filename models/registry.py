@@ -7,7 +7,8 @@ both return logits and are plain torch modules. ``available_models(inputs)`` lis
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from torch import nn
@@ -67,12 +68,28 @@ def create(name: str, num_classes: int, **options) -> nn.Module:
         raise TypeError(f"model {name!r}: {error}") from None
 
 
+# What the caller passes, not a model option: the class count, and the channels per landmark the data give.
+_NOT_OPTIONS = ("num_classes", "in_channels")
+
+
+def resolved_options(name: str, options: Mapping) -> dict:
+    """``options`` completed with the default of every option the model's builder takes and was not given:
+    what a run records, so that a model rebuilt from the record is the model trained even after a later
+    version changes a default. A builder that only forwards ``**options`` adds nothing."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(_REGISTRY)}")
+    parameters = inspect.signature(_REGISTRY[name].build).parameters.values()
+    defaults = {p.name: p.default for p in parameters
+                if p.default is not inspect.Parameter.empty and p.name not in _NOT_OPTIONS}
+    return {**defaults, **options}
+
+
 def _yan2018(**options) -> nn.Module:
     return STGCN(**{**YAN2018, "dropout": 0.5, **options})
 
 
-register("stgcn", STGCN, "ST-GCN (Yan et al. 2018) sized for faces: 3 blocks of 16-64 channels, averaged over 5 "
-         "stretches of the clip, to logits")
+register("stgcn", STGCN, "ST-GCN (Yan et al. 2018) sized for faces: 3 blocks of 16-64 channels on every frame, "
+         "averaged over 5 stretches of the clip, to logits")
 register("stgcn-yan2018", _yan2018, "ST-GCN with the original's 10 blocks up to 256 channels and dropout 0.5")
 register("stgcn-lstm", STGCNLSTM, "3 ST-GCN blocks of 16 channels on every frame, node-pooled, then a sequence head")
 register("gru", CoordinateGRU, "no graph: a GRU on each frame's 136 coordinates, the non-graph sequence peer")

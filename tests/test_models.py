@@ -197,8 +197,11 @@ def test_create_names_what_is_wrong():
 
 def test_stgcn_classifier_knows_when_in_the_clip_a_movement_happens():
     torch.manual_seed(0)
-    binned = models.create("stgcn", num_classes=2).eval()  # 20 frames, strides 1, 2, 2: 5 frames left
-    whole = models.create("stgcn", num_classes=2, time_bins=1).eval()
+    # the default keeps every frame; with strides 1, 2, 2 (the earlier default) 5 of 20 frames are left, one
+    # per stretch, which lets this test swap stretches in the backbone's output
+    assert models.create("stgcn", num_classes=2).backbone(clips(2)).shape[2] == 20
+    binned = models.create("stgcn", num_classes=2, strides=(1, 2, 2)).eval()
+    whole = models.create("stgcn", num_classes=2, strides=(1, 2, 2), time_bins=1).eval()
     assert binned.classifier.in_features == 64 * 5 and whole.classifier.in_features == 64
     x = clips(2)
     with torch.no_grad():

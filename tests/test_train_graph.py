@@ -22,6 +22,7 @@ from experiments.run_folder import load_fold_model
 from experiments.train_graph import main, train_graph
 from landmarks import LandmarkDataset, ShapeNormalizer, load_dataset, write_synthetic_dataset
 from landmarks.synthetic import SyntheticSettings, synthetic_sequences
+from models import STGCN
 
 QUICK = {"epochs": 3, "batch_size": 16, "lr": 3e-3, "folds": 5}
 
@@ -155,8 +156,12 @@ def test_fold_files_of_an_older_version_or_missing_ones_are_explained(smote_run,
 
 
 @pytest.mark.parametrize("model, older_defaults, built_as", [
-    # stgcn before time_bins existed: one average over the clip
-    ("stgcn", {"time_bins": 1}, lambda model: model.time_bins == 1),
+    # stgcn before time_bins existed: one average over the clip (and strided, as before it kept every frame)
+    ("stgcn", {"time_bins": 1, "strides": (1, 2, 2)},
+     lambda model: model.time_bins == 1 and model.backbone.blocks[2].tcn[0].stride[0] == 2),
+    # stgcn before it kept every frame: strides 1, 2, 2
+    ("stgcn", {"strides": (1, 2, 2)},
+     lambda model: model.time_bins == 5 and [b.tcn[0].stride[0] for b in model.backbone.blocks] == [1, 2, 2]),
     # stgcn-lstm before the Bi-LSTM head and dropout 0.25 became its defaults
     ("stgcn-lstm", {"head": "stacked", "dropout": 0.0},
      lambda model: hasattr(model.head, "layers") and model.backbone.blocks[0].tcn[-1].p == 0.0),
@@ -177,6 +182,21 @@ def test_a_run_saved_with_older_defaults_still_loads_as_trained(imbalanced, tmp_
     assert older.settings.model.options == trained.settings.model.options
     X = trained.settings.load_dataset(folder, folder / "labels.csv").X[:6]
     assert np.allclose(older.predict_proba(X), trained.predict_proba(X))
+
+
+def test_a_run_loads_as_trained_after_a_later_version_changes_a_model_default(imbalanced, tmp_path, monkeypatch):
+    folder, _ = imbalanced
+    out = tmp_path / "run"
+    train_graph(folder, out, labels=folder / "labels.csv", model="stgcn", epochs=1, folds=2)
+    trained = load_fold_model(out, 0)
+    assert trained.model_.time_bins == 5
+    # the "later version": time_bins, STGCN's last option, defaults to 3
+    monkeypatch.setattr(STGCN.__init__, "__defaults__", STGCN.__init__.__defaults__[:-1] + (3,))
+    assert STGCN(2).time_bins == 3
+    later = load_fold_model(out, 0)
+    assert later.model_.time_bins == 5
+    X = trained.settings.load_dataset(folder, folder / "labels.csv").X[:6]
+    assert np.allclose(later.predict_proba(X), trained.predict_proba(X))
 
 
 def test_same_seed_same_metrics_and_a_reused_split(smote_run, imbalanced, tmp_path):
@@ -279,7 +299,10 @@ def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
     config = json.loads((tmp_path / "cli" / "config.json").read_text())
     assert config["settings"]["protocol"]["loss"] == "focal" and config["settings"]["optimiser"]["augment"] is True
     assert config["settings"]["execution"]["jobs"] == 2
-    assert config["settings"]["model"] == {"name": "stgcn", "options": {"time_bins": 2, "dropout": 0.1}}
+    # the options given, and every other option at the default it trained with (what rebuilds it later)
+    assert config["settings"]["model"] == {"name": "stgcn", "options": {
+        "graph": "anatomical", "channels": [16, 32, 64], "strides": [1, 1, 1], "temporal_kernel": 9,
+        "dropout": 0.1, "edge_importance": True, "center": 30, "implementation": "dense", "time_bins": 2}}
     assert len(list((tmp_path / "cli" / "fold_models").glob("*.pt"))) == 3
     capsys.readouterr()
     # a folder holding a run is never written over by accident; --overwrite replaces that run's files only

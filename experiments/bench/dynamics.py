@@ -9,7 +9,8 @@ under it the graph models at ``experiments.train_graph``'s defaults beside their
 - ``STGCN`` and ``STGCN-LSTM``.
 
 Prints macro-F1 (pooled out-of-fold) mean ± std over seeds per task and model, whether each graph model
-reached the best peer (and by 0.05 on hard variants), and the wall time.
+reached the best peer (and by 0.05 on hard variants), and the wall time. Variants train side by side,
+one per core (``--jobs``), each on one thread.
 
     python -m experiments.bench.dynamics [--tasks order speed] [--difficulties hard] [--seeds 0 1 2]
         [--set lr=3e-3 --set velocity=yes]   # other settings for every deep model (a sweep of defaults)
@@ -20,18 +21,23 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import statistics
 import sys
 import tempfile
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import torch
 
 from experiments.baselines import run_baseline
 from experiments.reports import format_table
 from experiments.settings import DataSettings
 from experiments.train_graph import train_graph
+from landmarks.parallel import run_jobs
 from landmarks.synthetic.dynamics import DIFFICULTIES, TASKS, write_dynamics_task
 
 DEEP = {"GRU": "gru", "STGCN": "stgcn", "STGCN-LSTM": "stgcn-lstm"}
@@ -97,6 +103,34 @@ def run_variant(
     return scores
 
 
+@dataclass(frozen=True)
+class Variant:
+    """One task, difficulty and seed of the suite, with what every run of it takes."""
+
+    task: str
+    difficulty: str
+    seed: int
+    root: Path
+    models: tuple[str, ...]
+    overrides: dict[str, Any]
+    subjects: int
+    clips_per_class: int
+
+
+def one_thread() -> None:
+    """Every variant trains on one thread, so its scores are the same whatever ``--jobs`` (torch's sums
+    over several threads may round differently), and tiny models gain more from variants side by side than
+    from threads within one."""
+    torch.set_num_threads(1)
+
+
+def score_variant(variant: Variant) -> dict[str, float]:
+    """``run_variant`` for one ``Variant`` (a worker process's job)."""
+    one_thread()
+    return run_variant(variant.task, variant.difficulty, variant.seed, variant.root, list(variant.models),
+                       variant.overrides, variant.subjects, variant.clips_per_class)
+
+
 def suite_table(results: dict[tuple[str, str], dict[str, list[float]]], models: list[str]) -> str:
     """Mean ± std over seeds of every model, a row per task and difficulty, with the verdict per graph model."""
     rows = []
@@ -127,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="deep models first: the linear peers reuse the first run's folds.csv")
     parser.add_argument("--set", dest="overrides", type=parse_set, action="append", default=[], metavar="NAME=VALUE",
                         help="a training setting for every deep model instead of its default (repeatable)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="variants trained at once, each in its own process on one thread (default: one per "
+                             "core); the scores do not depend on it")
     parser.add_argument("--out", type=Path, default=None,
                         help="keep the data and run folders here (default: temporary)")
     args = parser.parse_args(argv)
@@ -135,17 +172,21 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[tuple[str, str], dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         root = args.out or Path(scratch)
-        for task in args.tasks:
-            for difficulty in args.difficulties:
-                by_model = results.setdefault((task, difficulty), {name: [] for name in args.models})
-                for seed in args.seeds:
-                    scores = run_variant(task, difficulty, seed, root, args.models, overrides, args.subjects,
-                                         args.clips_per_class)
-                    for name, value in scores.items():
-                        by_model[name].append(value)
-                    line = "  ".join(f"{name} {value:.3f}" for name, value in scores.items())
-                    print(f"{task} ({difficulty}) seed {seed}: {line}  [{time.perf_counter() - started:.0f} s]",
-                          file=sys.stderr, flush=True)
+        variants = [Variant(task, difficulty, seed, root, tuple(args.models), overrides, args.subjects,
+                            args.clips_per_class)
+                    for task in args.tasks for difficulty in args.difficulties for seed in args.seeds]
+        scored: dict[int, dict[str, float]] = {}
+        for index, scores in run_jobs(score_variant, variants, workers=args.jobs, initializer=one_thread,
+                                      describe=lambda v: f"{v.task} ({v.difficulty}) seed {v.seed}"):
+            scored[index] = scores
+            variant = variants[index]
+            line = "  ".join(f"{name} {value:.3f}" for name, value in scores.items())
+            print(f"{variant.task} ({variant.difficulty}) seed {variant.seed}: {line}  "
+                  f"[{time.perf_counter() - started:.0f} s]", file=sys.stderr, flush=True)
+        for index, variant in enumerate(variants):
+            by_model = results.setdefault((variant.task, variant.difficulty), {name: [] for name in args.models})
+            for name, value in scored[index].items():
+                by_model[name].append(value)
     settings = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "train_graph defaults"
     print(f"macro-F1, pooled out-of-fold, mean ± std over seeds {', '.join(map(str, args.seeds))}; "
           f"5 subject-grouped folds; {args.subjects} subjects x {args.clips_per_class} clips per class; "
