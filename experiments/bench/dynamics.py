@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
                             args.clips_per_class)
                     for task in args.tasks for difficulty in args.difficulties for seed in args.seeds]
         scored: dict[int, dict[str, float]] = {}
-        for index, scores in run_jobs(score_variant, variants, workers=args.jobs, initializer=one_thread,
+        for index, scores in run_jobs(score_variant, variants, workers=args.jobs,
                                       describe=lambda v: f"{v.task} ({v.difficulty}) seed {v.seed}"):
             scored[index] = scores
             variant = variants[index]
