@@ -117,7 +117,7 @@ PRESETS: dict[str, dict] = {
 }
 
 
-def _options_older_runs_lack(pipeline: GraphPipeline, weights: Mapping[str, torch.Tensor]) -> dict:
+def _options_older_runs_lack(model: str, recorded: Mapping[str, Any], weights: Mapping[str, torch.Tensor]) -> dict:
     """The model options a fold model saved by an older version trained with but did not record, told from
     its weights, so such runs load as they were trained instead of failing on a newer default (runs record
     every option since, defaults included: see ``GraphTrainingSettings.as_dict``):
@@ -129,11 +129,11 @@ def _options_older_runs_lack(pipeline: GraphPipeline, weights: Mapping[str, torc
     - ``stgcn-lstm`` before the Bi-LSTM head and dropout 0.25 became its defaults: the stacked head
       (``head.layers.*`` weights) without dropout. Dropout leaves no weights: a run of that time with a head
       given explicitly loads with the newer dropout, which changes nothing at prediction."""
-    model, recorded = pipeline.settings.model.name, pipeline.settings.model.options
+    current = models.resolved_options(model, recorded)  # what today's defaults would build
     if model == "stgcn" and "time_bins" not in recorded:
         saved = weights.get("classifier.weight")
-        one_average = saved is not None and saved.shape[1] == pipeline.model_.backbone.out_channels
-        if one_average and pipeline.model_.time_bins > 1:
+        one_average = saved is not None and saved.shape[1] == current["channels"][-1]
+        if one_average and current["time_bins"] > 1:
             return {"time_bins": 1, **({} if "strides" in recorded else {"strides": (1, 2, 2)})}
     if model == "stgcn" and "strides" not in recorded:
         return {"strides": (1, 2, 2)}
@@ -223,14 +223,12 @@ class GraphPipeline(FoldPipeline):
 
     @classmethod
     def from_state(cls, state: dict) -> GraphPipeline:
-        pipeline = cls(GraphTrainingSettings.from_dict(state["settings"]))
+        model = state["settings"]["model"]
+        options = {**model["options"], **_options_older_runs_lack(model["name"], model["options"], state["model"])}
+        pipeline = cls(GraphTrainingSettings.from_dict({**state["settings"], "model": {**model, "options": options}}))
         pipeline.classes_ = list(state["classes"])
         pipeline.standardizer_ = restore_scaler(Standardizer(), state["standardizer"])
         pipeline.model_ = pipeline.settings.build_model(len(pipeline.classes_), state["in_channels"])
-        unrecorded = _options_older_runs_lack(pipeline, state["model"])
-        if unrecorded:
-            pipeline.settings.model.options.update(unrecorded)
-            pipeline.model_ = pipeline.settings.build_model(len(pipeline.classes_), state["in_channels"])
         pipeline.model_.load_state_dict(state["model"])
         pipeline.model_.eval()
         return pipeline

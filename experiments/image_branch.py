@@ -168,7 +168,11 @@ class ImageTrainingSettings:
         return f"{self.model.name} ({self.spec.backbone}, {self.spec.head})"
 
     def as_dict(self) -> dict:
+        """The settings as a run records them (config.json), the model's options completed with their
+        defaults (backbone, head widths ...): the record rebuilds the model trained whatever later versions
+        make the defaults."""
         values = {name: asdict(getattr(self, name)) for name in ("model", *GROUPS)}
+        values["model"]["options"] = {**self.model.options, **self.spec.options()}
         values["weights_source"] = self.weights_source.as_dict()
         return values
 

@@ -6,6 +6,7 @@ the image branch (a CNN backbone per frame, then a head). Choose one by name wit
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 
 import torch
@@ -116,6 +117,18 @@ def create_head(name: str, in_features: int, num_classes: int, **options) -> nn.
         return HEADS[name](in_features, num_classes, **options)
     except TypeError as error:
         raise TypeError(f"sequence head {name!r}: {error}") from None
+
+
+def resolved_head_sizes(head: str, sizes: Sequence[int] | None) -> tuple[int, ...]:
+    """The LSTM widths the head ``head`` gets from ``sizes``: its class's default widths when None, so a
+    record of them rebuilds the same head after a later version changes the default."""
+    if sizes is not None:
+        return tuple(int(size) for size in sizes)
+    if head not in HEADS:
+        raise ValueError(f"unknown sequence head {head!r}; choose one of {', '.join(HEADS)}")
+    parameters = inspect.signature(HEADS[head]).parameters
+    width = parameters["hidden_sizes" if head == "stacked" else "hidden_size"].default
+    return tuple(width) if head == "stacked" else (width,)
 
 
 def head_widths(head: str, sizes: Sequence[int] | None) -> dict:

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .backbones import WeightsSource, check_backbone_name, create_backbone
-from .heads import create_head, head_widths
+from .heads import create_head, head_widths, resolved_head_sizes
 
 MOBILENETV3_VARIANTS = {"large": "mobilenetv3_large_100", "small": "mobilenetv3_small_100"}
 FRAME_AVERAGE = "frames"  # the head of frame-cnn: per-frame scores averaged over the clip
@@ -108,6 +108,13 @@ class ImageModelSpec:
             head = create_head(self.head, width, num_classes, dropout=self.dropout,
                                **head_widths(self.head, self.head_sizes))
         return nn.Sequential(nn.Linear(in_features, width), head) if self.projection else head
+
+    def options(self) -> dict:
+        """Every option of this spec, the head's default widths filled in: what a run records, so that the
+        model rebuilt from the record is the model trained even after a later version changes a default."""
+        sizes = None if self.head == FRAME_AVERAGE else list(resolved_head_sizes(self.head, self.head_sizes))
+        return {"backbone": self.backbone, "head": self.head, "head_sizes": sizes, "dropout": self.dropout,
+                "projection": self.projection}
 
     def build(self, num_classes: int, pretrained: str = "imagenet", weights: str | os.PathLike | None = None,
               weights_source: WeightsSource | None = None) -> FrameSequenceModel:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from .heads import resolved_head_sizes
 from .image import convnext_lstm, frame_cnn, mobilenetv3_lstm
 from .reference import ReferenceSTGCN
 from .sequence_peer import CoordinateGRU
@@ -81,7 +82,10 @@ def resolved_options(name: str, options: Mapping) -> dict:
     parameters = inspect.signature(_REGISTRY[name].build).parameters.values()
     defaults = {p.name: p.default for p in parameters
                 if p.default is not inspect.Parameter.empty and p.name not in _NOT_OPTIONS}
-    return {**defaults, **options}
+    resolved = {**defaults, **options}
+    if "head" in resolved and "head_sizes" in resolved:  # a sequence head: its widths' defaults are the head's
+        resolved["head_sizes"] = resolved_head_sizes(resolved["head"], resolved["head_sizes"])
+    return resolved
 
 
 def _yan2018(**options) -> nn.Module:

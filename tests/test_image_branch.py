@@ -19,7 +19,7 @@ import torchvision
 import models
 from experiments.feature_cache import FeatureCache
 from experiments.image_augment import ClipAugmentation
-from experiments.image_branch import ImageFinetunePipeline, image_settings_for
+from experiments.image_branch import ImageFinetunePipeline, ImageTrainingSettings, image_settings_for
 from experiments.image_data import CropClips
 from experiments.run_folder import load_fold_model
 from experiments.settings import SettingsError
@@ -27,6 +27,7 @@ from experiments.train_graph import train_graph
 from experiments.train_image import train_image
 from landmarks.face_crops import CropGeometry, crop_faces
 from models.backbones import WeightsMissing, create_backbone, resolve_weights
+from models.heads import LSTMHead
 
 from .conftest import REPO
 
@@ -175,6 +176,20 @@ def test_image_settings_refuse_what_cannot_work():
         image_settings_for(**{**TINY, "model": "stgcn"})
     with pytest.raises(SettingsError, match="timm has no model"):
         image_settings_for(**{**TINY, "model": "frame-cnn", "variant": None}, backbone="resnet1")
+
+
+def test_an_image_run_records_every_model_option_and_rebuilds_after_a_default_changes(monkeypatch):
+    settings = image_settings_for(**TINY)
+    record = json.loads(json.dumps(settings.as_dict()))  # what config.json keeps
+    assert record["model"]["options"] == {"variant": "small", "backbone": "mobilenetv3_small_100", "head": "lstm",
+                                          "head_sizes": [64], "dropout": 0.25, "projection": 64}
+    trained = settings.build_model(3)
+    # the "later version": the LSTM head's default width becomes 32
+    monkeypatch.setattr(LSTMHead.__init__, "__defaults__", (32, 0.25))
+    assert image_settings_for(**TINY).build_model(3).head[1].lstm.hidden_size == 32
+    rebuilt = ImageTrainingSettings.from_dict(record).build_model(3)
+    assert rebuilt.head[1].lstm.hidden_size == trained.head[1].lstm.hidden_size == 64
+    rebuilt.load_state_dict(trained.state_dict())  # strict: raises unless every trained weight fits
 
 
 def test_an_image_model_learns_the_animators_classes_on_the_graph_runs_folds(animated_set, crops, tmp_path):
