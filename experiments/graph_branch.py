@@ -122,6 +122,7 @@ def _options_older_runs_lack(model: str, recorded: Mapping[str, Any], weights: M
     its weights, so such runs load as they were trained instead of failing on a newer default (runs record
     every option since, defaults included: see ``GraphTrainingSettings.as_dict``):
 
+    - ``stgcn`` and ``stgcn-lstm``: the blocks' widths (``channels``), read off their weights;
     - ``stgcn`` before ``time_bins`` existed: one average over the clip (a classifier as wide as the last
       block);
     - ``stgcn`` before it kept every frame: strides 1, 2, 2. Strides leave no trace in the weights, but
@@ -129,17 +130,23 @@ def _options_older_runs_lack(model: str, recorded: Mapping[str, Any], weights: M
     - ``stgcn-lstm`` before the Bi-LSTM head and dropout 0.25 became its defaults: the stacked head
       (``head.layers.*`` weights) without dropout. Dropout leaves no weights: a run of that time with a head
       given explicitly loads with the newer dropout, which changes nothing at prediction."""
-    current = models.resolved_options(model, recorded)  # what today's defaults would build
+    found = {}
+    if model in ("stgcn", "stgcn-lstm") and "channels" not in recorded:  # the blocks' widths are in their weights
+        widths = []
+        while (key := f"backbone.blocks.{len(widths)}.gcn.conv.weight") in weights:
+            widths.append(weights[key].shape[0])
+        found["channels"] = tuple(widths)
+    current = models.resolved_options(model, {**recorded, **found})  # what today's defaults would build
     if model == "stgcn" and "time_bins" not in recorded:
         saved = weights.get("classifier.weight")
         one_average = saved is not None and saved.shape[1] == current["channels"][-1]
         if one_average and current["time_bins"] > 1:
-            return {"time_bins": 1, **({} if "strides" in recorded else {"strides": (1, 2, 2)})}
+            return {**found, "time_bins": 1, **({} if "strides" in recorded else {"strides": (1, 2, 2)})}
     if model == "stgcn" and "strides" not in recorded:
-        return {"strides": (1, 2, 2)}
+        return {**found, "strides": (1, 2, 2)}
     if model == "stgcn-lstm" and "head" not in recorded and any(key.startswith("head.layers.") for key in weights):
-        return {"head": "stacked", **({} if "dropout" in recorded else {"dropout": 0.0})}
-    return {}
+        return {**found, "head": "stacked", **({} if "dropout" in recorded else {"dropout": 0.0})}
+    return found
 
 
 def settings_for(preset: str | None = None, **flat: Any) -> GraphTrainingSettings:

@@ -92,7 +92,7 @@ def _yan2018(**options) -> nn.Module:
     return STGCN(**{**YAN2018, "dropout": 0.5, **options})
 
 
-register("stgcn", STGCN, "ST-GCN (Yan et al. 2018) sized for faces: 3 blocks of 16-64 channels on every frame, "
+register("stgcn", STGCN, "ST-GCN (Yan et al. 2018) sized for faces: 3 blocks of 16-32 channels on every frame, "
          "averaged over 5 stretches of the clip, to logits")
 register("stgcn-yan2018", _yan2018, "ST-GCN with the original's 10 blocks up to 256 channels and dropout 0.5")
 register("stgcn-lstm", STGCNLSTM, "3 ST-GCN blocks of 16 channels on every frame, node-pooled, then a sequence head")

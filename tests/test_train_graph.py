@@ -159,6 +159,10 @@ def test_fold_files_of_an_older_version_or_missing_ones_are_explained(smote_run,
     # stgcn before time_bins existed: one average over the clip (and strided, as before it kept every frame)
     ("stgcn", {"time_bins": 1, "strides": (1, 2, 2)},
      lambda model: model.time_bins == 1 and model.backbone.blocks[2].tcn[0].stride[0] == 2),
+    # the blocks' widths of a run that did not record them, whatever the default of its time
+    ("stgcn", {"channels": (16, 16, 32)}, lambda model: model.backbone.out_channels == 32),
+    ("stgcn-lstm", {"channels": (16, 32)},
+     lambda model: [block.gcn.out_channels for block in model.backbone.blocks] == [16, 32]),
     # stgcn before it kept every frame: strides 1, 2, 2
     ("stgcn", {"strides": (1, 2, 2)},
      lambda model: model.time_bins == 5 and [b.tcn[0].stride[0] for b in model.backbone.blocks] == [1, 2, 2]),
@@ -301,7 +305,7 @@ def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
     assert config["settings"]["execution"]["jobs"] == 2
     # the options given, and every other option at the default it trained with (what rebuilds it later)
     assert config["settings"]["model"] == {"name": "stgcn", "options": {
-        "graph": "anatomical", "channels": [16, 32, 64], "strides": [1, 1, 1], "temporal_kernel": 9,
+        "graph": "anatomical", "channels": [16, 16, 32], "strides": [1, 1, 1], "temporal_kernel": 9,
         "dropout": 0.1, "edge_importance": True, "center": 30, "implementation": "dense", "time_bins": 2}}
     assert len(list((tmp_path / "cli" / "fold_models").glob("*.pt"))) == 3
     capsys.readouterr()
