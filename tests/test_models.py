@@ -202,7 +202,8 @@ def test_stgcn_classifier_knows_when_in_the_clip_a_movement_happens():
     assert models.create("stgcn", num_classes=2).backbone(clips(2)).shape[2] == 20
     binned = models.create("stgcn", num_classes=2, strides=(1, 2, 2)).eval()
     whole = models.create("stgcn", num_classes=2, strides=(1, 2, 2), time_bins=1).eval()
-    assert binned.classifier.in_features == 64 * 5 and whole.classifier.in_features == 64
+    width = binned.backbone.out_channels  # the last block's channels (32 by default)
+    assert width == 32 and binned.classifier.in_features == width * 5 and whole.classifier.in_features == width
     x = clips(2)
     with torch.no_grad():
         features = binned.backbone(x)  # (N, C, 5, V)

@@ -196,7 +196,7 @@ def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
     with pytest.raises(SettingsError, match="positive LSTM widths"):
         settings_for(head_sizes=(15, 0))
     assert settings_for(pooling="flatten").build_model(2).head.lstm.input_size == 16 * 68
-    assert settings_for(model="stgcn", time_bins=2).build_model(2).classifier.in_features == 64 * 2
+    assert settings_for(model="stgcn", time_bins=2).build_model(2).classifier.in_features == 32 * 2  # last block 32
 
 
 @pytest.mark.parametrize("bad, message", [
