@@ -159,8 +159,8 @@ def test_fold_files_of_an_older_version_or_missing_ones_are_explained(smote_run,
     # stgcn before time_bins existed: one average over the clip (and strided, as before it kept every frame)
     ("stgcn", {"time_bins": 1, "strides": (1, 2, 2)},
      lambda model: model.time_bins == 1 and model.backbone.blocks[2].tcn[0].stride[0] == 2),
-    # the blocks' widths of a run that did not record them, whatever the default of its time
-    ("stgcn", {"channels": (16, 16, 32)}, lambda model: model.backbone.out_channels == 32),
+    # the blocks' widths of a run that did not record them (16, 32, 64: STGCN's default before 16, 16, 32)
+    ("stgcn", {"channels": (16, 32, 64)}, lambda model: model.backbone.out_channels == 64),
     ("stgcn-lstm", {"channels": (16, 32)},
      lambda model: [block.gcn.out_channels for block in model.backbone.blocks] == [16, 32]),
     # stgcn before it kept every frame: strides 1, 2, 2
