@@ -119,6 +119,11 @@ def create_head(name: str, in_features: int, num_classes: int, **options) -> nn.
         raise TypeError(f"sequence head {name!r}: {error}") from None
 
 
+def _widths_keyword(head: str) -> str:
+    """The keyword of a head's class that takes its LSTM widths: all of them for ``stacked``, one otherwise."""
+    return "hidden_sizes" if head == "stacked" else "hidden_size"
+
+
 def resolved_head_sizes(head: str, sizes: Sequence[int] | None) -> tuple[int, ...]:
     """The LSTM widths the head ``head`` gets from ``sizes``: its class's default widths when None, so a
     record of them rebuilds the same head after a later version changes the default."""
@@ -126,8 +131,7 @@ def resolved_head_sizes(head: str, sizes: Sequence[int] | None) -> tuple[int, ..
         return tuple(int(size) for size in sizes)
     if head not in HEADS:
         raise ValueError(f"unknown sequence head {head!r}; choose one of {', '.join(HEADS)}")
-    parameters = inspect.signature(HEADS[head]).parameters
-    width = parameters["hidden_sizes" if head == "stacked" else "hidden_size"].default
+    width = inspect.signature(HEADS[head]).parameters[_widths_keyword(head)].default
     return tuple(width) if head == "stacked" else (width,)
 
 
@@ -139,10 +143,10 @@ def head_widths(head: str, sizes: Sequence[int] | None) -> dict:
     if not sizes or min(sizes) < 1:
         raise ValueError(f"head_sizes must be positive LSTM widths, got {sizes}")
     if head == "stacked":
-        return {"hidden_sizes": sizes}
+        return {_widths_keyword(head): sizes}
     if len(sizes) != 1:
         raise ValueError(
             f"head {head!r} has one LSTM layer: give head_sizes (--head-sizes) one width, not {sizes} "
             f"(a preset's stacked widths do not apply to it)"
         )
-    return {"hidden_size": sizes[0]}
+    return {_widths_keyword(head): sizes[0]}
