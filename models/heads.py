@@ -124,22 +124,27 @@ def _widths_keyword(head: str) -> str:
     return "hidden_sizes" if head == "stacked" else "hidden_size"
 
 
-def resolved_head_sizes(head: str, sizes: Sequence[int] | None) -> tuple[int, ...]:
+def width_tuple(sizes: Sequence[int] | int) -> tuple[int, ...]:
+    """LSTM widths as a tuple: a single number is one width (``head_sizes=64`` from Python or ``--set``)."""
+    return (int(sizes),) if isinstance(sizes, int) else tuple(int(size) for size in sizes)
+
+
+def resolved_head_sizes(head: str, sizes: Sequence[int] | int | None) -> tuple[int, ...]:
     """The LSTM widths the head ``head`` gets from ``sizes``: its class's default widths when None, so a
     record of them rebuilds the same head after a later version changes the default."""
     if sizes is not None:
-        return tuple(int(size) for size in sizes)
+        return width_tuple(sizes)
     if head not in HEADS:
         raise ValueError(f"unknown sequence head {head!r}; choose one of {', '.join(HEADS)}")
     width = inspect.signature(HEADS[head]).parameters[_widths_keyword(head)].default
     return tuple(width) if head == "stacked" else (width,)
 
 
-def head_widths(head: str, sizes: Sequence[int] | None) -> dict:
+def head_widths(head: str, sizes: Sequence[int] | int | None) -> dict:
     """The keyword that sets a head's LSTM widths: every width for ``stacked``, exactly one otherwise."""
     if sizes is None:
         return {}
-    sizes = tuple(int(size) for size in sizes)
+    sizes = width_tuple(sizes)
     if not sizes or min(sizes) < 1:
         raise ValueError(f"head_sizes must be positive LSTM widths, got {sizes}")
     if head == "stacked":

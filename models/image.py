@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from .backbones import WeightsSource, check_backbone_name, create_backbone
-from .heads import create_head, head_widths, resolved_head_sizes
+from .heads import create_head, head_widths, resolved_head_sizes, width_tuple
 
 MOBILENETV3_VARIANTS = {"large": "mobilenetv3_large_100", "small": "mobilenetv3_small_100"}
 FRAME_AVERAGE = "frames"  # the head of frame-cnn: per-frame scores averaged over the clip
@@ -122,17 +122,17 @@ class ImageModelSpec:
         return FrameSequenceModel(net, self.build_head(net.feature_size, num_classes), source, self.backbone)
 
 
-def convnext_spec(backbone: str = "convnext_atto", head: str = "lstm", head_sizes: Sequence[int] | None = None,
+def convnext_spec(backbone: str = "convnext_atto", head: str = "lstm", head_sizes: Sequence[int] | int | None = None,
                   dropout: float = 0.25, projection: int = 64) -> ImageModelSpec:
     """ConvNeXt (atto ... xlarge; Ridouan et al. use xlarge) on every frame, then a sequence head."""
     if not backbone.startswith(("convnext_", "convnextv2_")):
         raise ValueError(f"convnext-lstm takes a ConvNeXt backbone (convnext_atto ... convnext_xlarge), got "
                          f"{backbone!r}; use frame-cnn or another model for other backbones")
-    return ImageModelSpec(backbone, head, None if head_sizes is None else tuple(head_sizes), dropout, projection)
+    return ImageModelSpec(backbone, head, None if head_sizes is None else width_tuple(head_sizes), dropout, projection)
 
 
 def mobilenetv3_spec(variant: str = "large", backbone: str | None = None, head: str = "lstm",
-                     head_sizes: Sequence[int] | None = None, dropout: float = 0.25,
+                     head_sizes: Sequence[int] | int | None = None, dropout: float = 0.25,
                      projection: int = 64) -> ImageModelSpec:
     """MobileNetV3 (large, as Agam et al., or small) on every frame, then a sequence head."""
     if backbone is None:
@@ -141,16 +141,16 @@ def mobilenetv3_spec(variant: str = "large", backbone: str | None = None, head: 
         backbone = MOBILENETV3_VARIANTS[variant]
     elif not backbone.startswith("mobilenetv3"):
         raise ValueError(f"mobilenetv3-lstm takes a MobileNetV3 backbone, got {backbone!r}")
-    return ImageModelSpec(backbone, head, None if head_sizes is None else tuple(head_sizes), dropout, projection)
+    return ImageModelSpec(backbone, head, None if head_sizes is None else width_tuple(head_sizes), dropout, projection)
 
 
-def frame_cnn_spec(backbone: str = "resnet18", head: str = FRAME_AVERAGE, head_sizes: Sequence[int] | None = None,
+def frame_cnn_spec(backbone: str = "resnet18", head: str = FRAME_AVERAGE, head_sizes: Sequence[int] | int | None = None,
                    dropout: float = 0.25, projection: int = 0) -> ImageModelSpec:
     """Any backbone on single frames; the clip's probabilities are the mean of its frames'."""
     if head != FRAME_AVERAGE:
         raise ValueError("frame-cnn averages frame scores and takes no sequence head; use convnext-lstm, "
                          "mobilenetv3-lstm or another sequence model for one")
-    return ImageModelSpec(backbone, head, None if head_sizes is None else tuple(head_sizes), dropout, projection)
+    return ImageModelSpec(backbone, head, None if head_sizes is None else width_tuple(head_sizes), dropout, projection)
 
 
 SPECS = {"convnext-lstm": convnext_spec, "mobilenetv3-lstm": mobilenetv3_spec, "frame-cnn": frame_cnn_spec}

@@ -204,7 +204,7 @@ class STGCNLSTM(nn.Module):
         center: int = graphs.NOSE_TIP,
         implementation: str = "dense",
         head: str = "bilstm",
-        head_sizes: Sequence[int] | None = None,
+        head_sizes: Sequence[int] | int | None = None,
         head_options: dict | None = None,
         pooling: str = "mean",
     ) -> None:

@@ -189,6 +189,8 @@ def test_presets_build_the_papers_models_and_explicit_options_win():
 def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
     attention = settings_for(head="attention", head_sizes=[24]).build_model(num_classes=3).head
     assert attention.lstm.hidden_size == 24
+    # one number is one width, as Python callers and the benchmarks' --set head_sizes=24 write it
+    assert settings_for(head_sizes=24).build_model(num_classes=2).head.lstm.hidden_size == 24
     with pytest.raises(SettingsError, match="one LSTM layer"):
         settings_for(head="lstm", head_sizes=(15, 20))
     with pytest.raises(SettingsError, match="head_sizes"):
