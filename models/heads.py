@@ -125,7 +125,8 @@ def _widths_keyword(head: str) -> str:
 
 
 def width_tuple(sizes: Sequence[int] | int) -> tuple[int, ...]:
-    """LSTM widths as a tuple: a single number is one width (``head_sizes=64`` from Python or ``--set``)."""
+    """Widths as a tuple: a single number is one width (one LSTM layer, one block), as ``head_sizes=64`` from
+    Python or ``--set channels=32`` write it."""
     return (int(sizes),) if isinstance(sizes, int) else tuple(int(size) for size in sizes)
 
 

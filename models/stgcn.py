@@ -17,7 +17,7 @@ from torch import nn
 import graphs
 
 from .graph_conv import SpatialGraphConv
-from .heads import create_head, head_widths
+from .heads import create_head, head_widths, width_tuple
 
 YAN2018 = {
     "channels": (64, 64, 64, 64, 128, 128, 128, 256, 256, 256),
@@ -91,7 +91,7 @@ class STGCNBackbone(nn.Module):
         self,
         in_channels: int = 2,
         graph: str | nx.Graph = "anatomical",
-        channels: Sequence[int] = (16, 16, 32),
+        channels: Sequence[int] | int = (16, 16, 32),
         strides: Sequence[int] | None = None,
         temporal_kernel: int = 9,
         dropout: float = 0.0,
@@ -100,7 +100,10 @@ class STGCNBackbone(nn.Module):
         implementation: str = "dense",
     ) -> None:
         super().__init__()
-        strides = tuple(strides) if strides is not None else (1,) * len(channels)
+        channels = width_tuple(channels)  # one number is one block
+        strides = width_tuple(strides) if strides is not None else (1,) * len(channels)
+        if not channels or min(channels) < 1 or min(strides) < 1:
+            raise ValueError(f"channels (one width per block) and strides must be positive, got {channels}, {strides}")
         if len(strides) != len(channels):
             raise ValueError(f"strides {strides} and channels {tuple(channels)} must have the same length")
         partitions = torch.as_tensor(
@@ -153,7 +156,7 @@ class STGCN(nn.Module):
         num_classes: int,
         in_channels: int = 2,
         graph: str | nx.Graph = "anatomical",
-        channels: Sequence[int] = (16, 16, 32),
+        channels: Sequence[int] | int = (16, 16, 32),
         strides: Sequence[int] | None = (1, 1, 1),
         temporal_kernel: int = 9,
         dropout: float = 0.0,
@@ -197,7 +200,7 @@ class STGCNLSTM(nn.Module):
         num_classes: int,
         in_channels: int = 2,
         graph: str | nx.Graph = "anatomical",
-        channels: Sequence[int] = (16, 16, 16),
+        channels: Sequence[int] | int = (16, 16, 16),
         temporal_kernel: int = 9,
         dropout: float = 0.25,
         edge_importance: bool = True,

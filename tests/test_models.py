@@ -193,6 +193,12 @@ def test_create_names_what_is_wrong():
         models.create("stgcn-lstm", num_classes=2, head="gru")
     with pytest.raises(ValueError, match="unknown graph"):
         models.create("stgcn", num_classes=2, graph="complete")
+    # one number is one block (as --set channels=32 writes it); widths and strides that cannot be are named
+    assert [block.tcn[0].out_channels for block in models.create("stgcn-lstm", 2, channels=32).backbone.blocks] == [32]
+    with pytest.raises(ValueError, match=r"strides \(1, 1, 1\) and channels \(32,\) must have the same length"):
+        models.create("stgcn", num_classes=2, channels=32)
+    with pytest.raises(ValueError, match="must be positive, got \\(16, 0\\)"):
+        models.create("stgcn-lstm", num_classes=2, channels=(16, 0))
 
 
 def test_stgcn_classifier_knows_when_in_the_clip_a_movement_happens():
