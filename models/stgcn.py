@@ -92,7 +92,7 @@ class STGCNBackbone(nn.Module):
         in_channels: int = 2,
         graph: str | nx.Graph = "anatomical",
         channels: Sequence[int] | int = (16, 16, 32),
-        strides: Sequence[int] | None = None,
+        strides: Sequence[int] | int | None = None,
         temporal_kernel: int = 9,
         dropout: float = 0.0,
         edge_importance: bool = True,
@@ -102,10 +102,11 @@ class STGCNBackbone(nn.Module):
         super().__init__()
         channels = width_tuple(channels)  # one number is one block
         strides = width_tuple(strides) if strides is not None else (1,) * len(channels)
-        if not channels or min(channels) < 1 or min(strides) < 1:
+        if not channels or min(channels) < 1 or min(strides, default=1) < 1:
             raise ValueError(f"channels (one width per block) and strides must be positive, got {channels}, {strides}")
         if len(strides) != len(channels):
-            raise ValueError(f"strides {strides} and channels {tuple(channels)} must have the same length")
+            raise ValueError(f"strides {strides} and channels {channels} must have the same length (one each per "
+                             f"block)")
         partitions = torch.as_tensor(
             graphs.spatial_partitions(resolve_graph(graph), center=center, normalization="column"), dtype=torch.float32
         )
@@ -157,7 +158,7 @@ class STGCN(nn.Module):
         in_channels: int = 2,
         graph: str | nx.Graph = "anatomical",
         channels: Sequence[int] | int = (16, 16, 32),
-        strides: Sequence[int] | None = (1, 1, 1),
+        strides: Sequence[int] | int | None = (1, 1, 1),
         temporal_kernel: int = 9,
         dropout: float = 0.0,
         edge_importance: bool = True,

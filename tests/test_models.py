@@ -199,6 +199,8 @@ def test_create_names_what_is_wrong():
         models.create("stgcn", num_classes=2, channels=32)
     with pytest.raises(ValueError, match="must be positive, got \\(16, 0\\)"):
         models.create("stgcn-lstm", num_classes=2, channels=(16, 0))
+    with pytest.raises(ValueError, match=r"strides \(\) and channels \(16, 16, 32\) must have the same length"):
+        models.create("stgcn", num_classes=2, strides=())
 
 
 def test_stgcn_classifier_knows_when_in_the_clip_a_movement_happens():
