@@ -5,6 +5,7 @@ against the temporal linear model on a time-reversal task."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,14 @@ from experiments.settings import SettingsError
 from experiments.train_graph import main, train_graph
 from landmarks import LandmarkDataset, load_dataset
 from landmarks.dataset.normalize import relative_to
-from landmarks.synthetic.dynamics import DIFFICULTIES, TASKS, dynamics_sequences, write_dynamics_task
+from landmarks.synthetic.dynamics import (
+    DIFFICULTIES,
+    HARD_AMPLITUDES,
+    TASKS,
+    dynamics_sequences,
+    resolve_task,
+    write_dynamics_task,
+)
 from landmarks.synthetic.faces import XML_FILES, real_face_names, real_face_shapes, shapes_from_dlib_xml
 
 
@@ -55,11 +63,27 @@ def test_order_offsets_are_onsets_played_backwards():
     assert (table[table["label"] == "neutral"]["profile"].map(np.abs).map(np.max) == 0).all()
 
 
-def test_hard_variants_move_less_and_shake_more():
-    clean, hard = DIFFICULTIES["clean"], DIFFICULTIES["hard"]
-    assert hard.amplitude < clean.amplitude and hard.jitter > clean.jitter and hard.drop_rate > clean.drop_rate
-    table = dynamics_sequences("apex", "hard", subjects=6, seed=1)
+@pytest.mark.parametrize("task", list(TASKS))
+def test_hard_variants_shake_more_and_move_as_calibrated_for_their_task(task):
+    clean, hard = resolve_task(task, "clean")[1], resolve_task(task, "hard")[1]
+    assert hard.jitter > clean.jitter and hard.drop_rate > clean.drop_rate and hard.shorten < clean.shorten
+    assert hard == replace(DIFFICULTIES["hard"], amplitude=HARD_AMPLITUDES[task]) and hard.amplitude <= clean.amplitude
+    # the same seed draws the same clips at any amplitude: only the movement's strength differs
+    weak, strong = (dynamics_sequences(task, replace(hard, amplitude=a), subjects=3, seed=1) for a in (0.2, 0.8))
+    np.testing.assert_array_equal(np.stack(weak["success"]), np.stack(strong["success"]))
+    np.testing.assert_array_equal(np.stack(weak["profile"]), np.stack(strong["profile"]))
+    table = dynamics_sequences(task, "hard", subjects=6, seed=1)
     assert 0.0 < np.mean([(~s).mean() for s in table["success"]]) < 0.3
+
+
+def test_hard_level_is_where_the_best_peer_is_closest_to_the_target():
+    from experiments.bench.hard_levels import CALIBRATION_MODELS, best_peer, choose_amplitude
+
+    assert not set(CALIBRATION_MODELS) & {"STGCN", "STGCN-LSTM"}  # the graph models never choose their test
+    scores = {"GRU": [0.70, 0.80], "temporal LR": [0.60, 0.70], "frame-average LR": [0.30, 0.40]}
+    assert best_peer(scores) == pytest.approx(0.75)
+    assert choose_amplitude({0.2: 0.62, 0.3: 0.78, 0.4: 0.95}, target=0.75) == 0.3
+    assert choose_amplitude({0.2: 0.5, 0.3: 1.0}, target=0.75) == 0.2  # a tie goes to the weaker movement
 
 
 def test_written_task_loads_as_a_data_set_and_bad_names_say_the_choices(tmp_path):
@@ -146,9 +170,10 @@ def test_tune_option_states_its_cost_and_records_the_search(order_task, tmp_path
 
 
 def test_stgcn_lstm_at_defaults_beats_the_temporal_linear_model_on_time_reversal(tmp_path):
-    """The order task (onset vs the same movement played backwards vs neutral), hard variant, 15 real
-    faces, seeds 0, 1, 2: the default STGCN-LSTM against logistic regression on the flattened, standardised
-    sequence of the same clips (the same shape representation), under the same folds."""
+    """The order task (onset vs the same movement played backwards vs neutral), hard variant (weak
+    movements under the hard noise, where the simple peers score about 0.7), 15 real faces, seeds 0, 1, 2:
+    the default STGCN-LSTM against logistic regression on the flattened, standardised sequence of the same
+    clips (the same shape representation), under the same folds, by the suite's hard-variant margin."""
     graph_scores, linear_scores = [], []
     for seed in (0, 1, 2):
         data = tmp_path / f"order{seed}"
@@ -158,10 +183,10 @@ def test_stgcn_lstm_at_defaults_beats_the_temporal_linear_model_on_time_reversal
                               folds_file=tmp_path / f"graph{seed}" / "folds.csv", seed=seed)
         graph_scores.append(graph["pooled"]["f1_macro"])
         linear_scores.append(linear["pooled"]["f1_macro"])
-    # measured: STGCN-LSTM 0.956, 0.978, 0.922 against 0.895, 0.907, 0.933 (seed 2 is a near tie)
+    # measured: STGCN-LSTM 0.846, 0.856, 0.769 against 0.698, 0.629, 0.692
     margin = np.mean(graph_scores) - np.mean(linear_scores)
-    assert margin >= 0.02, f"STGCN-LSTM {graph_scores} vs temporal LR {linear_scores}"
-    assert min(np.subtract(graph_scores, linear_scores)) >= -0.03, (graph_scores, linear_scores)
+    assert margin >= 0.05, f"STGCN-LSTM {graph_scores} vs temporal LR {linear_scores}"
+    assert min(np.subtract(graph_scores, linear_scores)) > 0.0, (graph_scores, linear_scores)
 
 
 def test_synthesize_command_writes_a_dynamics_task(tmp_path, capsys):

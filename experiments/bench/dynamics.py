@@ -1,7 +1,9 @@
 """The dynamics suite: do the graph models learn how a face moves? Tasks whose classes differ only in
 their time course (``landmarks.synthetic.dynamics``: order, phasic vs tonic, speed, apex timing), each
-clean and hard, on real face shapes; for each task, difficulty and seed one subject-grouped split, and
-under it the graph models at ``experiments.train_graph``'s defaults beside their simple peers:
+clean and hard (each task's hard movement as strong as leaves its best simple peer about 0.75 macro-F1:
+``experiments.bench.hard_levels``), on real face shapes; for each task, difficulty and seed one
+subject-grouped split, and under it the graph models at ``experiments.train_graph``'s defaults beside
+their simple peers:
 
 - ``frame-average LR``: logistic regression on each clip's mean shape (order-blind);
 - ``temporal LR``: logistic regression on the flattened, standardised sequence;
@@ -27,7 +29,7 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +40,7 @@ from experiments.reports import format_table
 from experiments.settings import DataSettings
 from experiments.train_graph import train_graph
 from landmarks.parallel import run_jobs
-from landmarks.synthetic.dynamics import DIFFICULTIES, TASKS, write_dynamics_task
+from landmarks.synthetic.dynamics import DIFFICULTIES, TASKS, resolve_task, write_dynamics_task
 
 DEEP = {"GRU": "gru", "STGCN": "stgcn", "STGCN-LSTM": "stgcn-lstm"}
 LINEAR = {"frame-average LR": "frame-average", "temporal LR": "sequence"}
@@ -78,13 +80,17 @@ def quietly(function, *args, **kwargs):
 
 def run_variant(
     task: str, difficulty: str, seed: int, root: Path, models: list[str], overrides: dict[str, Any],
-    subjects: int, clips_per_class: int,
+    subjects: int, clips_per_class: int, amplitude: float | None = None,
 ) -> dict[str, float]:
     """One data set and one split: every model's pooled out-of-fold macro-F1 by name. The first run's
     folds.csv is every other run's split; the linear peers take the deep models' data settings (the
-    order-blind one its mean shape, which a clip-relative representation would zero)."""
-    data = root / f"{task}_{difficulty}_seed{seed}"
-    write_dynamics_task(data, task, difficulty, subjects=subjects, clips_per_class=clips_per_class, seed=seed)
+    order-blind one its mean shape, which a clip-relative representation would zero). ``amplitude``
+    replaces the difficulty's movement strength (the hard levels' calibration scans it)."""
+    level = resolve_task(task, difficulty)[1]
+    if amplitude is not None:
+        level = replace(level, amplitude=amplitude)
+    data = root / f"{task}_{difficulty}{'' if amplitude is None else f'_a{amplitude:g}'}_seed{seed}"
+    write_dynamics_task(data, task, level, subjects=subjects, clips_per_class=clips_per_class, seed=seed)
     labels, scores, folds_file = data / "labels.csv", {}, None
     data_options = {k: v for k, v in overrides.items() if k in DATA_NAMES}
     for name in models:
@@ -115,6 +121,7 @@ class Variant:
     overrides: dict[str, Any]
     subjects: int
     clips_per_class: int
+    amplitude: float | None = None  # the difficulty's own unless given
 
 
 def one_thread() -> None:
@@ -128,7 +135,7 @@ def score_variant(variant: Variant) -> dict[str, float]:
     """``run_variant`` for one ``Variant`` (a worker process's job)."""
     one_thread()
     return run_variant(variant.task, variant.difficulty, variant.seed, variant.root, list(variant.models),
-                       variant.overrides, variant.subjects, variant.clips_per_class)
+                       variant.overrides, variant.subjects, variant.clips_per_class, variant.amplitude)
 
 
 def suite_table(results: dict[tuple[str, str], dict[str, list[float]]], models: list[str]) -> str:
@@ -164,16 +171,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="variants trained at once, each in its own process on one thread (default: one per "
                              "core); the scores do not depend on it")
+    parser.add_argument("--hard-amplitude", type=float, default=None, metavar="A",
+                        help="one movement amplitude for every task's hard level instead of its calibrated own "
+                             "(landmarks.synthetic.dynamics.HARD_AMPLITUDES); 0.4 is the suite before the "
+                             "calibration")
     parser.add_argument("--out", type=Path, default=None,
                         help="keep the data and run folders here (default: temporary)")
     args = parser.parse_args(argv)
+    if args.hard_amplitude is not None and not 0.0 < args.hard_amplitude <= 1.0:
+        parser.error(f"--hard-amplitude must lie in (0, 1] (1 is the full action units), got {args.hard_amplitude}")
     overrides = dict(args.overrides)
     started = time.perf_counter()
     results: dict[tuple[str, str], dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as scratch:
         root = args.out or Path(scratch)
         variants = [Variant(task, difficulty, seed, root, tuple(args.models), overrides, args.subjects,
-                            args.clips_per_class)
+                            args.clips_per_class, args.hard_amplitude if difficulty == "hard" else None)
                     for task in args.tasks for difficulty in args.difficulties for seed in args.seeds]
         scored: dict[int, dict[str, float]] = {}
         for index, scores in run_jobs(score_variant, variants, workers=args.jobs,
