@@ -86,6 +86,21 @@ def test_hard_level_is_where_the_best_peer_is_closest_to_the_target():
     assert choose_amplitude({0.2: 0.5, 0.3: 1.0}, target=0.75) == 0.2  # a tie goes to the weaker movement
 
 
+def test_hard_level_calibration_runs_the_peers_and_refuses_impossible_amplitudes(capsys):
+    from experiments.bench.hard_levels import main as calibrate
+
+    assert calibrate(["--tasks", "apex", "--amplitudes", "0.1", "1.0", "--seeds", "10", "--subjects", "5",
+                      "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    # a row: task, amplitude, three peers' "mean ± std", the best peer's mean, and "<-" on the chosen one
+    best = {line.split()[1]: float(line.split()[11]) for line in printed.splitlines() if line.startswith("apex ")}
+    assert best["1"] > best["0.1"] + 0.2  # the full movement is far easier for the peers than a tenth of it
+    assert "chosen amplitudes: apex" in printed and "STGCN" not in printed
+    with pytest.raises(SystemExit) as refused:
+        calibrate(["--amplitudes", "1.5"])
+    assert refused.value.code == 2 and "got '1.5'" in capsys.readouterr().err
+
+
 def test_written_task_loads_as_a_data_set_and_bad_names_say_the_choices(tmp_path):
     labels = write_dynamics_task(tmp_path / "speed", "speed", "hard", subjects=5, clips_per_class=2, seed=0)
     dataset = load_dataset(tmp_path / "speed", tmp_path / "speed" / "labels.csv")

@@ -17,12 +17,13 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from experiments.bench.dynamics import quietly
+from experiments.bench.dynamics import parse_amplitude, quietly
 from experiments.reports import format_table
 from experiments.train_graph import train_graph
-from landmarks.synthetic.dynamics import write_dynamics_task
+from landmarks.synthetic.dynamics import resolve_task, write_dynamics_task
 
 PAPER_OPTIMISER = {"lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "batch_size": 10, "epochs": 150}
 EYES_ABSOLUTE = {"normalize": "eyes", "relative": "none"}
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--subjects", type=int, default=15)
     parser.add_argument("--only", nargs="+", choices=list(CANDIDATES), help="run these candidates only")
+    parser.add_argument("--hard-amplitude", type=parse_amplitude, default=None, metavar="A",
+                        help="one movement amplitude for every hard task instead of its calibrated own; 0.4 is "
+                             "the level the README's defaults table was measured on")
     args = parser.parse_args(argv)
     candidates = {name: CANDIDATES[name] for name in (args.only or CANDIDATES)}
     rows = []
@@ -63,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
             task, _, difficulty = pair.partition(":")
             for seed in args.seeds:
                 folder = root / f"{task}_{difficulty}_{seed}"
-                write_dynamics_task(folder, task, difficulty or "clean", subjects=args.subjects, seed=seed)
+                level = resolve_task(task, difficulty or "clean")[1]
+                if difficulty == "hard" and args.hard_amplitude is not None:
+                    level = replace(level, amplitude=args.hard_amplitude)
+                write_dynamics_task(folder, task, level, subjects=args.subjects, seed=seed)
                 data[pair, seed] = folder
         for name, overrides in candidates.items():
             row, seconds = {"candidate": name}, []

@@ -64,6 +64,17 @@ def parse_value(text: str) -> Any:
     return text
 
 
+def parse_amplitude(text: str) -> float:
+    """A movement amplitude on the command line: a share of the full action units, in (0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"an amplitude lies in (0, 1] (1 is the full action units), got {text!r}")
+    return value
+
+
 def parse_set(text: str) -> tuple[str, Any]:
     name, sep, value = text.partition("=")
     if not sep or not name:
@@ -171,15 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="variants trained at once, each in its own process on one thread (default: one per "
                              "core); the scores do not depend on it")
-    parser.add_argument("--hard-amplitude", type=float, default=None, metavar="A",
+    parser.add_argument("--hard-amplitude", type=parse_amplitude, default=None, metavar="A",
                         help="one movement amplitude for every task's hard level instead of its calibrated own "
                              "(landmarks.synthetic.dynamics.HARD_AMPLITUDES); 0.4 is the suite before the "
                              "calibration")
     parser.add_argument("--out", type=Path, default=None,
                         help="keep the data and run folders here (default: temporary)")
     args = parser.parse_args(argv)
-    if args.hard_amplitude is not None and not 0.0 < args.hard_amplitude <= 1.0:
-        parser.error(f"--hard-amplitude must lie in (0, 1] (1 is the full action units), got {args.hard_amplitude}")
     overrides = dict(args.overrides)
     started = time.perf_counter()
     results: dict[tuple[str, str], dict[str, list[float]]] = {}

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from experiments.bench.dynamics import PEERS, Variant, score_variant
+from experiments.bench.dynamics import PEERS, Variant, parse_amplitude, score_variant
 from experiments.reports import format_table
 from landmarks.parallel import run_jobs
 from landmarks.synthetic.dynamics import HARD_AMPLITUDES, TASKS
@@ -47,7 +47,7 @@ def choose_amplitude(best_by_amplitude: dict[float, float], target: float) -> fl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
-    parser.add_argument("--amplitudes", type=float, nargs="+", default=list(DEFAULT_AMPLITUDES),
+    parser.add_argument("--amplitudes", type=parse_amplitude, nargs="+", default=list(DEFAULT_AMPLITUDES),
                         help="movement amplitudes to try under the hard noise (1 = the full action units)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[10, 11, 12],
                         help="calibration seeds (keep them apart from the suite's 0, 1, 2)")
@@ -57,8 +57,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="data sets scored at once, each in its own process on one thread")
     args = parser.parse_args(argv)
-    if any(not 0.0 < a <= 1.0 for a in args.amplitudes):
-        parser.error(f"--amplitudes must lie in (0, 1] (1 is the full action units), got {args.amplitudes}")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         variants = [Variant(task, "hard", seed, Path(scratch), CALIBRATION_MODELS, {}, args.subjects,
