@@ -89,8 +89,10 @@ def test_hard_level_is_where_the_best_peer_is_closest_to_the_target():
 def test_hard_level_calibration_runs_the_peers_and_refuses_impossible_amplitudes(capsys):
     from experiments.bench.hard_levels import main as calibrate
 
+    threads = torch.get_num_threads()
     assert calibrate(["--tasks", "apex", "--amplitudes", "0.1", "1.0", "--seeds", "10", "--subjects", "5",
                       "--jobs", "1"]) == 0
+    assert torch.get_num_threads() == threads  # variants train on one thread, and give the caller its own back
     printed = capsys.readouterr().out
     # a row: task, amplitude, three peers' "mean ± std", the best peer's mean, and "<-" on the chosen one
     best = {line.split()[1]: float(line.split()[11]) for line in printed.splitlines() if line.startswith("apex ")}

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -135,18 +136,25 @@ class Variant:
     amplitude: float | None = None  # the difficulty's own unless given
 
 
-def one_thread() -> None:
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
     """Every variant trains on one thread, so its scores are the same whatever ``--jobs`` (torch's sums
     over several threads may round differently), and tiny models gain more from variants side by side than
-    from threads within one."""
+    from threads within one. The caller's thread count comes back afterwards: with ``--jobs 1`` (or from
+    Python) variants run in the calling process, which must not stay on one thread."""
+    previous = torch.get_num_threads()
     torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def score_variant(variant: Variant) -> dict[str, float]:
-    """``run_variant`` for one ``Variant`` (a worker process's job)."""
-    one_thread()
-    return run_variant(variant.task, variant.difficulty, variant.seed, variant.root, list(variant.models),
-                       variant.overrides, variant.subjects, variant.clips_per_class, variant.amplitude)
+    """``run_variant`` for one ``Variant`` on one thread (a worker process's job, or the caller's)."""
+    with one_thread():
+        return run_variant(variant.task, variant.difficulty, variant.seed, variant.root, list(variant.models),
+                           variant.overrides, variant.subjects, variant.clips_per_class, variant.amplitude)
 
 
 def suite_table(results: dict[tuple[str, str], dict[str, list[float]]], models: list[str]) -> str:
