@@ -17,13 +17,12 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
-from experiments.bench.dynamics import parse_amplitude, quietly
+from experiments.bench.dynamics import parse_amplitude, quietly, task_level
 from experiments.reports import format_table
 from experiments.train_graph import train_graph
-from landmarks.synthetic.dynamics import resolve_task, write_dynamics_task
+from landmarks.synthetic.dynamics import write_dynamics_task
 
 PAPER_OPTIMISER = {"lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "batch_size": 10, "epochs": 150}
 EYES_ABSOLUTE = {"normalize": "eyes", "relative": "none"}
@@ -67,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             task, _, difficulty = pair.partition(":")
             for seed in args.seeds:
                 folder = root / f"{task}_{difficulty}_{seed}"
-                level = resolve_task(task, difficulty or "clean")[1]
-                if difficulty == "hard" and args.hard_amplitude is not None:
-                    level = replace(level, amplitude=args.hard_amplitude)
+                level = task_level(task, difficulty or "clean", args.hard_amplitude if difficulty == "hard" else None)
                 write_dynamics_task(folder, task, level, subjects=args.subjects, seed=seed)
                 data[pair, seed] = folder
         for name, overrides in candidates.items():

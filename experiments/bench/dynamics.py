@@ -41,7 +41,7 @@ from experiments.reports import format_table
 from experiments.settings import DataSettings
 from experiments.train_graph import train_graph
 from landmarks.parallel import run_jobs
-from landmarks.synthetic.dynamics import DIFFICULTIES, TASKS, resolve_task, write_dynamics_task
+from landmarks.synthetic.dynamics import DIFFICULTIES, TASKS, Difficulty, resolve_task, write_dynamics_task
 
 DEEP = {"GRU": "gru", "STGCN": "stgcn", "STGCN-LSTM": "stgcn-lstm"}
 LINEAR = {"frame-average LR": "frame-average", "temporal LR": "sequence"}
@@ -90,6 +90,13 @@ def quietly(function, *args, **kwargs):
         return function(*args, **kwargs)
 
 
+def task_level(task: str, difficulty: str, amplitude: float | None = None) -> Difficulty:
+    """The level a variant's clips are drawn at: the named difficulty (``hard`` at the task's calibrated
+    amplitude), its movement amplitude replaced when one is given (the calibration's scan, the old level)."""
+    level = resolve_task(task, difficulty)[1]
+    return level if amplitude is None else replace(level, amplitude=amplitude)
+
+
 def run_variant(
     task: str, difficulty: str, seed: int, root: Path, models: list[str], overrides: dict[str, Any],
     subjects: int, clips_per_class: int, amplitude: float | None = None,
@@ -98,9 +105,7 @@ def run_variant(
     folds.csv is every other run's split; the linear peers take the deep models' data settings (the
     order-blind one its mean shape, which a clip-relative representation would zero). ``amplitude``
     replaces the difficulty's movement strength (the hard levels' calibration scans it)."""
-    level = resolve_task(task, difficulty)[1]
-    if amplitude is not None:
-        level = replace(level, amplitude=amplitude)
+    level = task_level(task, difficulty, amplitude)
     data = root / f"{task}_{difficulty}{'' if amplitude is None else f'_a{amplitude:g}'}_seed{seed}"
     write_dynamics_task(data, task, level, subjects=subjects, clips_per_class=clips_per_class, seed=seed)
     labels, scores, folds_file = data / "labels.csv", {}, None
