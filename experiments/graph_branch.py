@@ -104,7 +104,7 @@ PRESETS: dict[str, dict] = {
         "model": "stgcn-lstm", "head": "stacked", "head_sizes": (15, 20), "dropout": 0.0, "resample": "smote",
         "class_weights": "none", "loss": "ce", "lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "epochs": 150,
         "batch_size": 10, "folds": 5, "label_map": "pemf-binary", "relative": "none",
-        "normalize": "eyes",
+        "normalize": "eyes", "augment": False,
     },
     # Agam et al.: three classes (phasic / tonic / neutral), focal loss (alpha 0.25, gamma 2) with
     # conservative class weights instead of oversampling; same optimiser and schedule.
@@ -112,7 +112,7 @@ PRESETS: dict[str, dict] = {
         "model": "stgcn-lstm", "head": "stacked", "dropout": 0.0, "resample": "none", "class_weights": "conservative",
         "loss": "focal", "focal_alpha": 0.25, "focal_gamma": 2.0, "lr": 1e-4, "decay_rate": 0.96,
         "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5, "label_map": "phasic-tonic",
-        "relative": "none", "normalize": "eyes",
+        "relative": "none", "normalize": "eyes", "augment": False,
     },
 }
 

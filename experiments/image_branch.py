@@ -119,9 +119,12 @@ class ImageModelSettings:
 @dataclass
 class ImageOptimiserSettings(OptimiserSettings):
     """The graph branch's optimiser settings with the image heads' measured default batch size (README, the
-    image branch's figures): on cached features a step is cheap, and 32 clips a step halve a sweep's time."""
+    image branch's figures): on cached features a step is cheap, and 32 clips a step halve a sweep's time.
+    Augmentation moves pixels, which only fine-tuning sees (cached features are computed once), so it is off
+    unless asked for."""
 
     batch_size: int = 32
+    augment: bool = False
 
 
 GROUPS = {"data": ImageDataSettings, "transfer": TransferSettings, "protocol": ProtocolSettings,

@@ -175,6 +175,10 @@ def test_presets_build_the_papers_models_and_explicit_options_win():
         assert hasattr(model.head, "layers") and model.backbone.blocks[0].tcn[-1].p == 0.0
     ours = settings_for().build_model(num_classes=2)
     assert isinstance(ours.head, BiLSTMHead) and ours.backbone.blocks[0].tcn[-1].p == 0.25
+    # our runs augment their training clips (measured on the dynamics suite); the papers trained without
+    assert settings_for().optimiser.augment and not settings_for(augment=False).optimiser.augment
+    assert not any(settings_for(preset).optimiser.augment for preset in ("ridouan2025", "agam2026"))
+    assert settings_for("ridouan2025", augment=True).optimiser.augment
     assert settings_for("ridouan2025", epochs=20, head_sizes=[8, 8]).optimiser.epochs == 20
     assert [layer.hidden_size for layer in settings_for("ridouan2025", head_sizes=[8, 8]).build_model(2).head.layers] \
         == [8, 8]
