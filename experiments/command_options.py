@@ -87,6 +87,8 @@ def add_training_options(group, setting: Setting, augment_text: str) -> None:
     setting(group, "--lr", "initial learning rate of Adam", type=float)
     setting(group, "--decay-rate", "learning rate x this every --decay-steps steps", type=float)
     setting(group, "--decay-steps", "optimiser steps per learning-rate decay", type=int)
+    setting(group, "--weight-decay", "decoupled weight decay (AdamW) per unit of learning rate; 0 = plain Adam",
+            type=float)
     setting(group, "--patience", "early stopping after N epochs without progress; 0 = off", type=int)
     setting(group, "--augment", augment_text + " (yes/no)", type=flag)
     setting(group, "--seed", "same seed, same --jobs, same machine: same metrics.json", type=int)

@@ -206,7 +206,8 @@ class GraphPipeline(FoldPipeline):
         history = fit(
             self.model_, batches, validation, loss_fn,
             FitSettings(optimiser.epochs, optimiser.batch_size, optimiser.lr, optimiser.decay_rate,
-                        optimiser.decay_steps, optimiser.patience),
+                        optimiser.decay_steps, optimiser.patience,
+                        weight_decay=optimiser.weight_decay),
             description=description, on_epoch=on_epoch, progress_bar=on_epoch is None,
         )
         self.facts_ = {

@@ -241,7 +241,7 @@ def prepare_inputs(dataset: ImageDataset, settings: ImageTrainingSettings, progr
 
 def _fit_settings(optimiser: OptimiserSettings, epochs: int, lr: float) -> FitSettings:
     return FitSettings(epochs, optimiser.batch_size, lr, optimiser.decay_rate, optimiser.decay_steps,
-                       optimiser.patience)
+                       optimiser.patience, weight_decay=optimiser.weight_decay)
 
 
 def _loss(protocol: ProtocolSettings, y: np.ndarray, num_classes: int):

@@ -150,6 +150,7 @@ class OptimiserSettings:
     decay_rate: float = 0.96  # the learning rate is multiplied by this every decay_steps optimiser steps
     decay_steps: int = 1000
     patience: int = 0  # stop after this many epochs without a better validation loss; 0: run every epoch
+    weight_decay: float = 0.0  # decoupled weight decay (AdamW); 0: plain Adam
     # random mirror, rotation, scale, shift and time warps of training clips, drawn afresh every epoch: it
     # lifted both graph models on every hard variant of the dynamics suite (hard mean 0.86-0.87 to 0.92;
     # README, "Why these defaults"); the papers' presets train without it
@@ -159,6 +160,8 @@ class OptimiserSettings:
         _check_positive(self, "epochs", "batch_size", "lr", "decay_rate", "decay_steps")
         if self.patience < 0:
             raise SettingsError(f"patience must be 0 (off) or positive, got {self.patience}")
+        if self.weight_decay < 0:
+            raise SettingsError(f"weight_decay must be 0 (off) or positive, got {self.weight_decay}")
 
 
 @dataclass

@@ -221,6 +221,7 @@ def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
     ({"normalize": "zscore"}, "normalize must be one of eyes, nose, procrustes, none"),
     ({"label_map": "pain"}, "unknown label preset 'pain'"),
     ({"jobs": 0}, "jobs must be positive"),
+    ({"weight_decay": -0.1}, "weight_decay must be 0 \\(off\\) or positive, got -0.1"),
     ({"folds": 1}, "folds must be at least 2"),
     ({"epoch": 3}, "epoch"),
 ])

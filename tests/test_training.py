@@ -63,3 +63,17 @@ def test_fit_stops_early_after_patience_epochs_without_progress():
     history = fit(model, source, (source.X, wrong), nn.CrossEntropyLoss(), FitSettings(epochs=50, lr=0.1, patience=3),
                   progress_bar=False)
     assert len(history.train_loss) == history.best_epoch + 4 < 50 and source.epochs == len(history.train_loss)
+
+
+def test_weight_decay_pulls_the_fitted_weights_towards_zero():
+    def fitted(weight_decay: float) -> torch.Tensor:
+        torch.manual_seed(0)
+        model = nn.Linear(3, 2)
+        source = CountingSource(batches=2)
+        settings = FitSettings(epochs=20, lr=0.05, weight_decay=weight_decay)
+        fit(model, source, (source.X, source.y), nn.CrossEntropyLoss(), settings, progress_bar=False)
+        return model.weight.detach().clone()
+
+    plain, decayed = fitted(0.0), fitted(1.0)
+    assert decayed.norm() < 0.9 * plain.norm()
+    assert torch.equal(fitted(0.0), plain)  # and no decay is the same fit every time

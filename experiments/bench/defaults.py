@@ -2,9 +2,10 @@
 time, on dynamics tasks where nothing but the time course separates the classes (see
 ``experiments.bench.dynamics``), every candidate under the same subject-grouped split per task and seed.
 
-Each candidate names the settings it gives; everything else is the package's defaults, so the first rows
-compare the papers' optimiser (Adam 1e-4 decayed 0.96 per 1000 steps, batch 10, 150 epochs) with ours,
-and the later rows the input representation and the regularisation. Prints pooled out-of-fold macro-F1,
+The first candidate is the package before the suite chose its defaults (the papers' optimiser, Adam 1e-4
+decayed 0.96 per 1000 steps, batch 10, 150 epochs, on eye-normalised absolute shapes, with their stacked
+LSTM and no augmentation); every later one is today's defaults with one thing changed, the optimiser, the
+input representation, the regularisation, the model or the augmentation. Prints pooled out-of-fold macro-F1,
 mean ± std over seeds, per task, and the wall time of one five-fold run.
 
     python -m experiments.bench.defaults [--tasks order:hard speed:clean] [--seeds 0 1 2] [--only NAME ...]
@@ -26,23 +27,27 @@ from landmarks.synthetic.dynamics import write_dynamics_task
 
 PAPER_OPTIMISER = {"lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "batch_size": 10, "epochs": 150}
 EYES_ABSOLUTE = {"normalize": "eyes", "relative": "none"}
+# What STGCN-LSTM was before the suite chose its defaults: Ridouan et al.'s stacked LSTM without dropout,
+# trained without augmentation.
+OLD_MODEL = {"head": "stacked", "dropout": 0.0, "augment": False}
 
-# The first row is the old defaults (the papers' optimiser); each later row names what it changes of the
-# package's defaults (Procrustes-aligned, clip-relative shapes; Adam 3e-3, batch 16, 40 epochs).
+# The first row is the old defaults (the papers' optimiser, input and model); each later row names the one
+# thing it changes of the package's defaults (Procrustes-aligned, clip-relative shapes; Adam 3e-3, batch 16,
+# 40 epochs; Bi-LSTM head, dropout 0.25; augmentation).
 CANDIDATES: dict[str, dict] = {
-    "old: paper optimiser, eye normalisation, absolute": {**PAPER_OPTIMISER, **EYES_ABSOLUTE},
-    "our optimiser, eye normalisation, absolute": {**EYES_ABSOLUTE},
-    "our optimiser, eye normalisation, absolute, velocity": {**EYES_ABSOLUTE, "velocity": True},
-    "our optimiser, eye normalisation, clip-relative": {"normalize": "eyes"},
-    "our optimiser, Procrustes, absolute": {"relative": "none"},
-    "defaults (our optimiser, Procrustes, clip-relative)": {},
+    "old: paper optimiser, eye normalisation, absolute, stacked LSTM, no augmentation": {
+        **PAPER_OPTIMISER, **EYES_ABSOLUTE, **OLD_MODEL},
+    "defaults": {},
+    "defaults, paper optimiser": PAPER_OPTIMISER,
+    "defaults, eye normalisation, absolute": EYES_ABSOLUTE,
+    "defaults, eye normalisation": {"normalize": "eyes"},
+    "defaults, absolute (not clip-relative)": {"relative": "none"},
     "defaults + velocity channels": {"velocity": True},
     "defaults, lr 1e-3": {"lr": 1e-3},
-    "defaults, dropout 0.25": {"dropout": 0.25},
+    "defaults, no dropout": {"dropout": 0.0},
     "defaults, 32-channel blocks": {"channels": (32, 32, 32)},
     "defaults, every landmark to the head": {"pooling": "flatten"},
-    "defaults, every landmark to the head, dropout 0.25": {"pooling": "flatten", "dropout": 0.25},
-    # augmentation became a default after the rows above were measured (they ran without it)
+    "defaults, stacked LSTM head (Ridouan et al.)": {"head": "stacked"},
     "defaults without augmentation": {"augment": False},
 }
 
