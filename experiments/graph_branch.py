@@ -35,7 +35,7 @@ from .settings import (
     group_flat,
     preset_values,
 )
-from .training import ArrayBatches, FitSettings, fit, predict_proba
+from .training import ArrayBatches, fit, predict_proba
 from .tuning import TunedPipeline
 
 
@@ -205,9 +205,7 @@ class GraphPipeline(FoldPipeline):
         validation = (to_model_layout(self.standardizer_.transform(X_val)), torch.as_tensor(y_val, dtype=torch.long))
         history = fit(
             self.model_, batches, validation, loss_fn,
-            FitSettings(optimiser.epochs, optimiser.batch_size, optimiser.lr, optimiser.decay_rate,
-                        optimiser.decay_steps, optimiser.patience,
-                        weight_decay=optimiser.weight_decay),
+            optimiser.fit_settings(),
             description=description, on_epoch=on_epoch, progress_bar=on_epoch is None,
         )
         self.facts_ = {

@@ -44,7 +44,7 @@ from .settings import (
     group_flat,
     preset_values,
 )
-from .training import ArrayBatches, FitHistory, FitSettings, fit, predict_proba
+from .training import ArrayBatches, FitHistory, fit, predict_proba
 
 DEFAULT_IMAGE_MODEL = "mobilenetv3-lstm"
 
@@ -239,11 +239,6 @@ def prepare_inputs(dataset: ImageDataset, settings: ImageTrainingSettings, progr
     return dataset.with_inputs(features)
 
 
-def _fit_settings(optimiser: OptimiserSettings, epochs: int, lr: float) -> FitSettings:
-    return FitSettings(epochs, optimiser.batch_size, lr, optimiser.decay_rate, optimiser.decay_steps,
-                       optimiser.patience, weight_decay=optimiser.weight_decay)
-
-
 def _loss(protocol: ProtocolSettings, y: np.ndarray, num_classes: int):
     weights = class_weights(y, num_classes, protocol.class_weights)
     return make_loss(protocol.loss, weights, protocol.focal_alpha, protocol.focal_gamma), weights
@@ -300,7 +295,7 @@ class ImageFeaturePipeline(FoldPipeline):
         self.head_ = self.settings.spec.build_head(X_fit.shape[-1], len(self.classes_))
         batches = ArrayBatches(X_fit, y_fit, optimiser.batch_size, seed, torch.as_tensor)
         validation = (torch.as_tensor(self.transform(X_val)), torch.as_tensor(y_val, dtype=torch.long))
-        schedule = _fit_settings(optimiser, optimiser.epochs, optimiser.lr)
+        schedule = optimiser.fit_settings()
         history = fit(self.head_, batches, validation, loss_fn, schedule, description=description, on_epoch=on_epoch,
                       progress_bar=on_epoch is None)
         self.facts_ = {
@@ -378,7 +373,7 @@ class ImageFinetunePipeline(FoldPipeline):
                 continue
             self.model_.freeze_backbone(backbone_frozen)
             report = None if on_epoch is None else (lambda epoch, before=done: on_epoch(before + epoch))
-            histories.append(fit(self.model_, batches, validation, loss_fn, _fit_settings(optimiser, epochs, lr),
+            histories.append(fit(self.model_, batches, validation, loss_fn, optimiser.fit_settings(epochs, lr),
                                  description=f"{description} {'frozen' if backbone_frozen else 'fine-tuning'}",
                                  on_epoch=report, progress_bar=on_epoch is None))
             done += epochs

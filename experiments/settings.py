@@ -30,6 +30,7 @@ from landmarks.dataset.normalize import NORMALIZATIONS, RELATIVE_TO, named_norma
 
 from .losses import LOSSES, WEIGHT_SCHEMES
 from .resampling import METHODS
+from .training import FitSettings
 
 LENGTH_MODES = ("resample", "pad")
 
@@ -162,6 +163,14 @@ class OptimiserSettings:
             raise SettingsError(f"patience must be 0 (off) or positive, got {self.patience}")
         if self.weight_decay < 0:
             raise SettingsError(f"weight_decay must be 0 (off) or positive, got {self.weight_decay}")
+
+    def fit_settings(self, epochs: int | None = None, lr: float | None = None) -> FitSettings:
+        """What ``experiments.training.fit`` takes of these settings, for every branch; a training stage of
+        its own length or learning rate (the image branch's frozen and fine-tuning stages) gives them."""
+        return FitSettings(
+            self.epochs if epochs is None else epochs, self.batch_size, self.lr if lr is None else lr,
+            self.decay_rate, self.decay_steps, self.patience, self.weight_decay,
+        )
 
 
 @dataclass
