@@ -97,11 +97,12 @@ class GraphTrainingSettings:
 
 
 PRESETS: dict[str, dict] = {
-    # Ridouan et al.: STGCN-LSTM (two stacked LSTM layers of 15 and 20 units), SMOTE, Adam 1e-4 decayed
-    # 0.96 every 1000 steps, 150 epochs, batch 10, five folds, pain vs no pain, on each frame's normalised
-    # shape (not relative to the clip).
+    # Ridouan et al.: STGCN-LSTM (two stacked LSTM layers of 15 and 20 units) on their 174-edge graph (as
+    # published, not shifted by one), SMOTE, Adam 1e-4 decayed 0.96 every 1000 steps, 150 epochs, batch 10,
+    # five folds, pain vs no pain, on each frame's normalised shape (not relative to the clip).
     "ridouan2025": {
-        "model": "stgcn-lstm", "head": "stacked", "head_sizes": (15, 20), "dropout": 0.0, "resample": "smote",
+        "model": "stgcn-lstm", "graph": "reference", "head": "stacked", "head_sizes": (15, 20), "dropout": 0.0,
+        "resample": "smote",
         "class_weights": "none", "loss": "ce", "lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "epochs": 150,
         "batch_size": 10, "folds": 5, "label_map": "pemf-binary", "relative": "none",
         "normalize": "eyes", "augment": False,
@@ -129,8 +130,12 @@ def _options_older_runs_lack(model: str, recorded: Mapping[str, Any], weights: M
       every run since records its strides (complete records), so a record without them is of that time;
     - ``stgcn-lstm`` before the Bi-LSTM head and dropout 0.25 became its defaults: the stacked head
       (``head.layers.*`` weights) without dropout. Dropout leaves no weights: a run of that time with a head
-      given explicitly loads with the newer dropout, which changes nothing at prediction."""
+      given explicitly loads with the newer dropout, which changes nothing at prediction;
+    - ``stgcn`` and ``stgcn-lstm`` before they recorded their graph: ``anatomical``, the only default graph
+      until ``reference`` became it (every run since records its graph)."""
     found = {}
+    if model in ("stgcn", "stgcn-lstm") and "graph" not in recorded:
+        found["graph"] = "anatomical"
     if model in ("stgcn", "stgcn-lstm") and "channels" not in recorded:  # the blocks' widths are in their weights
         widths = []
         while (key := f"backbone.blocks.{len(widths)}.gcn.conv.weight") in weights:

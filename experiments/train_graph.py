@@ -26,8 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
+import graphs
 import models
 from landmarks.dataset.normalize import RELATIVE_TO
+from models.stgcn import DEFAULT_GRAPH
 
 from .command_options import (
     add_label_options,
@@ -114,7 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
                             "the classifier, so it knows when a movement happens (default 5; 1: one average)")
     model.add_argument("--dropout", type=float, metavar="P",
                        help="dropout in every ST-GCN block (stgcn-lstm default 0.25, stgcn 0, the presets 0)")
-    model.add_argument("--graph", help="facial graph name (graphs.available_graphs())")
+    model.add_argument("--graph", choices=graphs.available_graphs(),
+                       help=f"facial graph the ST-GCN blocks convolve over (default {DEFAULT_GRAPH}, the published "
+                            "174-edge graph, best on the dynamics suite; anatomical: ours, the default before "
+                            "2026-12-06)")
     model.add_argument("--implementation", choices=models.IMPLEMENTATIONS, help="graph convolution (stgcn models)")
     protocol = parser.add_argument_group("protocol")
     protocol.add_argument("--preset", choices=list(PRESETS), help="the papers' settings, see above")

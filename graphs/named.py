@@ -1,5 +1,6 @@
-"""Named facial graphs over the 68 points: ``anatomical`` (ours, the default), ``reference`` (the published
-174-edge graph of Ridouan et al., shipped as data) and ``delaunay``."""
+"""Named facial graphs over the 68 points: ``anatomical`` (ours, what figures draw by default),
+``reference`` (the published 174-edge graph of Ridouan et al., shipped as data; the graph models' default,
+``models.stgcn.DEFAULT_GRAPH``) and ``delaunay``."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ against the temporal linear model on a time-reversal task."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -101,6 +102,55 @@ def test_hard_level_calibration_runs_the_peers_and_refuses_impossible_amplitudes
     with pytest.raises(SystemExit) as refused:
         calibrate(["--amplitudes", "1.5"])
     assert refused.value.code == 2 and "got '1.5'" in capsys.readouterr().err
+
+
+def _scored(name: str, predicted: list[int], y: np.ndarray, subjects: np.ndarray):
+    from experiments.comparison import RunScores
+
+    predicted = np.asarray(predicted)
+    return RunScores(name, ["a", "b"], y, predicted, np.eye(2)[predicted], np.arange(len(y)) % 5, subjects)
+
+
+def test_verdict_intervals_resample_subjects_and_settle_only_what_the_clips_decide():
+    from experiments.bench.dynamics import difference_interval, settled
+
+    subjects = np.repeat([f"s{i}" for i in range(10)], 4)
+    y = np.tile([0, 1], 20)
+    perfect = _scored("graph", list(y), y, subjects)
+    # the peer has every clip of five subjects wrong: a lead no draw of subjects can undo
+    weak = _scored("peer", list(np.where(np.isin(subjects, ["s0", "s2", "s4", "s6", "s8"]), 1 - y, y)), y, subjects)
+    lead, low, high = difference_interval([perfect, perfect], [weak, weak])
+    assert low <= lead <= high and low > 0.05
+    assert settled(low, high, bar=0.05) == "met"
+    lead, low, high = difference_interval([weak, weak], [perfect, perfect])
+    assert high < 0.0 and settled(low, high, bar=0.0) == "missed"
+    # one clip short of a perfect peer (clean phasic / tonic's case): behind, but not surely
+    one_off = _scored("graph", [1 - y[0], *y[1:]], y, subjects)
+    lead, low, high = difference_interval([one_off], [perfect])
+    assert lead < 0.0 and low < 0.0 and high == pytest.approx(0.0)
+    assert settled(low, high, bar=0.0) == "open"
+    assert difference_interval([one_off], [perfect]) == (lead, low, high)  # the same draws every time
+    assert difference_interval([perfect], [perfect]) == (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError, match="graph and peer were not scored on the same clips"):
+        difference_interval([perfect], [_scored("peer", list(y), y, np.roll(subjects, 1))])
+
+
+def test_dynamics_suite_prints_each_verdict_with_its_interval(capsys):
+    from experiments.bench.dynamics import main as suite
+
+    assert suite(["--tasks", "apex", "--difficulties", "clean", "--seeds", "0", "1", "--subjects", "5",
+                  "--clips-per-class", "1", "--models", "STGCN", "GRU", "temporal LR", "--set", "epochs=3",
+                  "--jobs", "1"]) == 0
+    printed = capsys.readouterr().out
+    scores, lead = printed.split("lead over the best peer")
+    row = next(line for line in scores.splitlines() if line.startswith("apex (clean)"))
+    stgcn, gru, temporal = (float(mean) for mean in re.findall(r"(\d\.\d{3}) ±", row))  # the --models order
+    row = next(line for line in lead.splitlines() if line.startswith("apex (clean)"))
+    assert ("GRU" if gru > temporal else "temporal LR") in row  # the peer the verdict's bar is
+    point, low, high, verdict = row.split()[-4:]
+    assert float(point) == pytest.approx(stgcn - max(gru, temporal), abs=2e-3)
+    assert float(low.strip("[,")) <= float(point) <= float(high.strip("]"))
+    assert verdict in ("met", "missed", "open")
 
 
 def test_written_task_loads_as_a_data_set_and_bad_names_say_the_choices(tmp_path):
@@ -200,7 +250,7 @@ def test_stgcn_lstm_at_defaults_beats_the_temporal_linear_model_on_time_reversal
                               folds_file=tmp_path / f"graph{seed}" / "folds.csv", seed=seed)
         graph_scores.append(graph["pooled"]["f1_macro"])
         linear_scores.append(linear["pooled"]["f1_macro"])
-    # measured (2 threads): STGCN-LSTM 0.703, 0.711, 0.662 against 0.598, 0.500, 0.524
+    # measured (2 threads, reference graph): STGCN-LSTM 0.787, 0.732, 0.701 against 0.598, 0.500, 0.524
     margin = np.mean(graph_scores) - np.mean(linear_scores)
     assert margin >= 0.05, f"STGCN-LSTM {graph_scores} vs temporal LR {linear_scores}"
     assert min(np.subtract(graph_scores, linear_scores)) > 0.0, (graph_scores, linear_scores)

@@ -13,6 +13,7 @@ import pytest
 import torch
 from sklearn.model_selection import KFold
 
+import graphs
 from experiments import demo
 from experiments.baselines import frame_average_baseline
 from experiments.cross_validation import cross_validate
@@ -155,6 +156,13 @@ def test_fold_files_of_an_older_version_or_missing_ones_are_explained(smote_run,
         load_fold_model(old, 2)
 
 
+def _built_on(model, graph: str) -> bool:
+    """Whether every graph convolution of a graph model gathers over the named graph's partitions."""
+    expected = torch.as_tensor(graphs.spatial_partitions(graphs.facial_graph(graph), center=graphs.NOSE_TIP,
+                                                         normalization="column"), dtype=torch.float32)
+    return all(torch.equal(block.gcn.adjacency, expected) for block in model.backbone.blocks)
+
+
 @pytest.mark.parametrize("model, older_defaults, built_as", [
     # stgcn before time_bins existed: one average over the clip (and strided, as before it kept every frame)
     ("stgcn", {"time_bins": 1, "strides": (1, 2, 2)},
@@ -169,6 +177,9 @@ def test_fold_files_of_an_older_version_or_missing_ones_are_explained(smote_run,
     # stgcn-lstm before the Bi-LSTM head and dropout 0.25 became its defaults
     ("stgcn-lstm", {"head": "stacked", "dropout": 0.0},
      lambda model: hasattr(model.head, "layers") and model.backbone.blocks[0].tcn[-1].p == 0.0),
+    # both before they recorded their graph, when the anatomical one was the default
+    ("stgcn", {"graph": "anatomical"}, lambda model: _built_on(model, "anatomical")),
+    ("stgcn-lstm", {"graph": "anatomical"}, lambda model: _built_on(model, "anatomical")),
 ])
 def test_a_run_saved_with_older_defaults_still_loads_as_trained(imbalanced, tmp_path, model, older_defaults,
                                                                 built_as):
@@ -305,7 +316,7 @@ def test_command_line_runs_reports_and_explains(imbalanced, tmp_path, capsys):
     assert config["settings"]["execution"]["jobs"] == 2
     # the options given, and every other option at the default it trained with (what rebuilds it later)
     assert config["settings"]["model"] == {"name": "stgcn", "options": {
-        "graph": "anatomical", "channels": [16, 16, 32], "strides": [1, 1, 1], "temporal_kernel": 9,
+        "graph": "reference", "channels": [16, 16, 32], "strides": [1, 1, 1], "temporal_kernel": 9,
         "dropout": 0.1, "edge_importance": True, "center": 30, "implementation": "dense", "time_bins": 2}}
     assert len(list((tmp_path / "cli" / "fold_models").glob("*.pt"))) == 3
     capsys.readouterr()

@@ -11,8 +11,10 @@ their simple peers:
 - ``STGCN`` and ``STGCN-LSTM``.
 
 Prints macro-F1 (pooled out-of-fold) mean ± std over seeds per task and model, whether each graph model
-reached the best peer (and by 0.05 on hard variants), and the wall time. Variants train side by side,
-one per core (``--jobs``), each on one thread.
+reached the best peer (and by 0.05 on hard variants), and the wall time; then each graph model's lead over
+the best peer with a 95% interval from a bootstrap over subjects (both models scored on the same draws),
+which says whether the suite's clips settle a verdict or a clip or two could turn it. Variants train side
+by side, one per core (``--jobs``), each on one thread.
 
     python -m experiments.bench.dynamics [--tasks order speed] [--difficulties hard] [--seeds 0 1 2]
         [--set lr=3e-3 --set velocity=yes]   # other settings for every deep model (a sweep of defaults)
@@ -34,9 +36,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from experiments.baselines import run_baseline
+from experiments.comparison import RunScores, interval, load_runs, subject_bootstrap, weighted_scores
 from experiments.reports import format_table
 from experiments.settings import DataSettings
 from experiments.train_graph import train_graph
@@ -48,6 +52,7 @@ LINEAR = {"frame-average LR": "frame-average", "temporal LR": "sequence"}
 PEERS = ("frame-average LR", "temporal LR", "GRU")
 GRAPH_MODELS = ("STGCN", "STGCN-LSTM")
 DATA_NAMES = {f.name for f in DataSettings.__dataclass_fields__.values()}
+RESAMPLES = 2000  # subject-bootstrap draws per data set behind each verdict's interval
 
 
 def parse_value(text: str) -> Any:
@@ -100,15 +105,16 @@ def task_level(task: str, difficulty: str, amplitude: float | None = None) -> Di
 def run_variant(
     task: str, difficulty: str, seed: int, root: Path, models: list[str], overrides: dict[str, Any],
     subjects: int, clips_per_class: int, amplitude: float | None = None,
-) -> dict[str, float]:
-    """One data set and one split: every model's pooled out-of-fold macro-F1 by name. The first run's
-    folds.csv is every other run's split; the linear peers take the deep models' data settings (the
-    order-blind one its mean shape, which a clip-relative representation would zero). ``amplitude``
-    replaces the difficulty's movement strength (the hard levels' calibration scans it)."""
+) -> tuple[dict[str, float], dict[str, RunScores]]:
+    """One data set and one split: every model's pooled out-of-fold macro-F1 by name, and its out-of-fold
+    predictions aligned clip by clip (what the verdicts' intervals resample). The first run's folds.csv is
+    every other run's split; the linear peers take the deep models' data settings (the order-blind one its
+    mean shape, which a clip-relative representation would zero). ``amplitude`` replaces the difficulty's
+    movement strength (the hard levels' calibration scans it)."""
     level = task_level(task, difficulty, amplitude)
     data = root / f"{task}_{difficulty}{'' if amplitude is None else f'_a{amplitude:g}'}_seed{seed}"
     write_dynamics_task(data, task, level, subjects=subjects, clips_per_class=clips_per_class, seed=seed)
-    labels, scores, folds_file = data / "labels.csv", {}, None
+    labels, scores, folds_file, outs = data / "labels.csv", {}, None, {}
     data_options = {k: v for k, v in overrides.items() if k in DATA_NAMES}
     for name in models:
         out = root / f"{data.name}_{name.replace(' ', '_')}"
@@ -123,7 +129,8 @@ def run_variant(
                               seed=seed, overwrite=True, **options)
         folds_file = folds_file or out / "folds.csv"
         scores[name] = metrics["pooled"]["f1_macro"]
-    return scores
+        outs[name] = out
+    return scores, dict(zip(outs, load_runs(list(outs.values()), list(outs)), strict=True))
 
 
 @dataclass(frozen=True)
@@ -155,11 +162,68 @@ def one_thread() -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def score_variant(variant: Variant) -> dict[str, float]:
+def run_variant_of(variant: Variant) -> tuple[dict[str, float], dict[str, RunScores]]:
     """``run_variant`` for one ``Variant`` on one thread (a worker process's job, or the caller's)."""
     with one_thread():
         return run_variant(variant.task, variant.difficulty, variant.seed, variant.root, list(variant.models),
                            variant.overrides, variant.subjects, variant.clips_per_class, variant.amplitude)
+
+
+def score_variant(variant: Variant) -> dict[str, float]:
+    """Every model's pooled out-of-fold macro-F1 on one ``Variant`` (what the calibration needs)."""
+    return run_variant_of(variant)[0]
+
+
+def best_peer_name(by_model: dict[str, list[float]]) -> str | None:
+    """The simple peer with the highest mean macro-F1 over seeds (the verdicts' bar), or None without peers."""
+    peers = [name for name in PEERS if name in by_model]
+    return max(peers, key=lambda name: statistics.mean(by_model[name])) if peers else None
+
+
+def difference_interval(graph: list[RunScores], peer: list[RunScores], seed: int = 0,
+                        resamples: int = RESAMPLES) -> tuple[float, float, float]:
+    """A graph model's lead over a peer: the mean over seeds of their pooled macro-F1 difference, with its
+    95% interval from a bootstrap over subjects, drawn anew in every seed's data set (one list entry per
+    seed, both runs on the same clips). Both models are scored on the same draws, so the interval is of the
+    paired difference, and it tells a verdict the clips decide from one a clip or two could turn."""
+    point, draws = [], []
+    for index, (ours, theirs) in enumerate(zip(graph, peer, strict=True)):
+        if not np.array_equal(ours.y, theirs.y) or not np.array_equal(ours.subjects, theirs.subjects):
+            raise ValueError(f"{ours.name} and {theirs.name} were not scored on the same clips")
+        weights = subject_bootstrap(ours.subjects, resamples, seed + index)
+        ours_drawn, theirs_drawn = (weighted_scores(run.y, run.predicted, weights, len(run.classes))["f1_macro"]
+                                    for run in (ours, theirs))
+        draws.append(ours_drawn - theirs_drawn)
+        point.append(ours.pooled["f1_macro"] - theirs.pooled["f1_macro"])
+    low, high = interval(np.mean(draws, axis=0))
+    return float(np.mean(point)), low, high
+
+
+def settled(low: float, high: float, bar: float) -> str:
+    """Whether a verdict at ``bar`` stands whatever the bootstrap draws: ``met``, ``missed`` or ``open``."""
+    return "met" if low >= bar else "missed" if high < bar else "open"
+
+
+def interval_table(results: dict[tuple[str, str], dict[str, list[float]]],
+                   runs: dict[tuple[str, str], dict[str, list[RunScores]]], models: list[str]) -> str:
+    """Per task and difficulty, each graph model's lead over the best peer with its 95% subject-bootstrap
+    interval, the bar (0 clean, 0.05 hard) and whether the interval settles the verdict."""
+    rows = []
+    for key, by_model in results.items():
+        peer = best_peer_name(by_model)
+        if peer is None:
+            continue
+        task, difficulty = key
+        bar = 0.05 if difficulty == "hard" else 0.0
+        row = {"task": f"{task} ({difficulty})", "peer": peer, "bar": f"{bar:+.2f}"}
+        for name in GRAPH_MODELS:
+            if name in by_model:
+                lead, low, high = difference_interval(runs[key][name], runs[key][peer])
+                row[name] = f"{lead:+.3f} [{low:+.3f}, {high:+.3f}] {settled(low, high, bar)}"
+        rows.append(row)
+    graph = [name for name in GRAPH_MODELS if name in models]
+    return format_table(rows, [("task", "task", ""), ("peer", "best peer", ""), ("bar", "bar", ""),
+                               *((name, f"{name} - best peer [95%]", "") for name in graph)])
 
 
 def suite_table(results: dict[tuple[str, str], dict[str, list[float]]], models: list[str]) -> str:
@@ -171,11 +235,12 @@ def suite_table(results: dict[tuple[str, str], dict[str, list[float]]], models: 
             values = by_model[name]
             spread = statistics.stdev(values) if len(values) > 1 else 0.0
             row[name] = f"{statistics.mean(values):.3f} ± {spread:.3f}"
-        peers = [statistics.mean(by_model[p]) for p in PEERS if p in by_model]
+        peer = best_peer_name(by_model)
         margin = 0.05 if difficulty == "hard" else 0.0
         for name in GRAPH_MODELS:
-            if name in by_model and peers:
-                row[f"{name} ok"] = "yes" if statistics.mean(by_model[name]) >= max(peers) + margin else "no"
+            if name in by_model and peer is not None:
+                bar = statistics.mean(by_model[peer]) + margin
+                row[f"{name} ok"] = "yes" if statistics.mean(by_model[name]) >= bar else "no"
         rows.append(row)
     verdicts = [f"{name} ok" for name in GRAPH_MODELS if name in models]
     return format_table(rows, [("task", "task", ""), *((m, m, "") for m in models), *((v, v, "") for v in verdicts)])
@@ -211,22 +276,31 @@ def main(argv: list[str] | None = None) -> int:
                             args.clips_per_class, args.hard_amplitude if difficulty == "hard" else None)
                     for task in args.tasks for difficulty in args.difficulties for seed in args.seeds]
         scored: dict[int, dict[str, float]] = {}
-        for index, scores in run_jobs(score_variant, variants, workers=args.jobs,
-                                      describe=lambda v: f"{v.task} ({v.difficulty}) seed {v.seed}"):
-            scored[index] = scores
+        kept: dict[int, dict[str, RunScores]] = {}
+        for index, (scores, predictions) in run_jobs(run_variant_of, variants, workers=args.jobs,
+                                                     describe=lambda v: f"{v.task} ({v.difficulty}) seed {v.seed}"):
+            scored[index], kept[index] = scores, predictions
             variant = variants[index]
             line = "  ".join(f"{name} {value:.3f}" for name, value in scores.items())
             print(f"{variant.task} ({variant.difficulty}) seed {variant.seed}: {line}  "
                   f"[{time.perf_counter() - started:.0f} s]", file=sys.stderr, flush=True)
+        runs: dict[tuple[str, str], dict[str, list[RunScores]]] = {}
         for index, variant in enumerate(variants):
-            by_model = results.setdefault((variant.task, variant.difficulty), {name: [] for name in args.models})
+            key = (variant.task, variant.difficulty)
+            by_model = results.setdefault(key, {name: [] for name in args.models})
             for name, value in scored[index].items():
                 by_model[name].append(value)
+                runs.setdefault(key, {}).setdefault(name, []).append(kept[index][name])
     settings = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "train_graph defaults"
     print(f"macro-F1, pooled out-of-fold, mean ± std over seeds {', '.join(map(str, args.seeds))}; "
           f"5 subject-grouped folds; {args.subjects} subjects x {args.clips_per_class} clips per class; "
           f"deep models at {settings}")
     print(suite_table(results, args.models))
+    if any(name in args.models for name in GRAPH_MODELS) and any(name in args.models for name in PEERS):
+        print(f"\nlead over the best peer (mean over seeds), 95% interval from {RESAMPLES} bootstrap draws of "
+              "subjects per data set; met / missed: the whole interval is above / below the bar, open: it "
+              "straddles it")
+        print(interval_table(results, runs, args.models))
     print(f"suite wall time {time.perf_counter() - started:.0f} s")
     return 0
 
