@@ -131,10 +131,10 @@ def _options_older_runs_lack(model: str, recorded: Mapping[str, Any], weights: M
     - ``stgcn-lstm`` before the Bi-LSTM head and dropout 0.25 became its defaults: the stacked head
       (``head.layers.*`` weights) without dropout. Dropout leaves no weights: a run of that time with a head
       given explicitly loads with the newer dropout, which changes nothing at prediction;
-    - ``stgcn`` and ``stgcn-lstm`` before they recorded their graph: ``anatomical``, the only default graph
-      until ``reference`` became it (every run since records its graph)."""
+    - ``stgcn``, ``stgcn-lstm`` and ``stgcn-yan2018`` before they recorded their graph: ``anatomical``, the
+      only default graph until ``reference`` became it (every run since records its graph)."""
     found = {}
-    if model in ("stgcn", "stgcn-lstm") and "graph" not in recorded:
+    if model in ("stgcn", "stgcn-lstm", "stgcn-yan2018") and "graph" not in recorded:
         found["graph"] = "anatomical"
     if model in ("stgcn", "stgcn-lstm") and "channels" not in recorded:  # the blocks' widths are in their weights
         widths = []

@@ -11,13 +11,14 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import networkx as nx
 from torch import nn
 
 from .heads import resolved_head_sizes
 from .image import convnext_lstm, frame_cnn, mobilenetv3_lstm
 from .reference import ReferenceSTGCN
 from .sequence_peer import CoordinateGRU
-from .stgcn import STGCN, STGCNLSTM, YAN2018
+from .stgcn import DEFAULT_GRAPH, STGCN, STGCNLSTM, YAN2018
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,9 @@ def resolved_options(name: str, options: Mapping) -> dict:
     return resolved
 
 
-def _yan2018(**options) -> nn.Module:
-    return STGCN(**{**YAN2018, "dropout": 0.5, **options})
+def _yan2018(graph: str | nx.Graph = DEFAULT_GRAPH, **options) -> nn.Module:
+    # the graph is named here, not left to STGCN's default, so that a run records the graph it trained on
+    return STGCN(**{**YAN2018, "dropout": 0.5, "graph": graph, **options})
 
 
 register("stgcn", STGCN, "ST-GCN (Yan et al. 2018) sized for faces: 3 blocks of 16-32 channels on every frame, "

@@ -180,6 +180,7 @@ def _built_on(model, graph: str) -> bool:
     # both before they recorded their graph, when the anatomical one was the default
     ("stgcn", {"graph": "anatomical"}, lambda model: _built_on(model, "anatomical")),
     ("stgcn-lstm", {"graph": "anatomical"}, lambda model: _built_on(model, "anatomical")),
+    ("stgcn-yan2018", {"graph": "anatomical"}, lambda model: _built_on(model, "anatomical")),
 ])
 def test_a_run_saved_with_older_defaults_still_loads_as_trained(imbalanced, tmp_path, model, older_defaults,
                                                                 built_as):
