@@ -177,7 +177,7 @@ def _built_on(model, graph: str) -> bool:
     # stgcn-lstm before the Bi-LSTM head and dropout 0.25 became its defaults
     ("stgcn-lstm", {"head": "stacked", "dropout": 0.0},
      lambda model: hasattr(model.head, "layers") and model.backbone.blocks[0].tcn[-1].p == 0.0),
-    # both before they recorded their graph, when the anatomical one was the default
+    # the three before they recorded their graph, when the anatomical one was the default
     ("stgcn", {"graph": "anatomical"}, lambda model: _built_on(model, "anatomical")),
     ("stgcn-lstm", {"graph": "anatomical"}, lambda model: _built_on(model, "anatomical")),
     ("stgcn-yan2018", {"graph": "anatomical"}, lambda model: _built_on(model, "anatomical")),
