@@ -116,7 +116,8 @@ def test_gradients_reach_every_head_parameter(head):
 def test_stgcn_uses_column_normalised_partitions_around_the_nose_tip():
     model = models.create("stgcn", num_classes=2)
     layer = model.backbone.blocks[0].gcn
-    expected = graphs.spatial_partitions(graphs.facial_graph("anatomical"), center=30, normalization="column")
+    # the default graph is the published reference graph (models.stgcn.DEFAULT_GRAPH)
+    expected = graphs.spatial_partitions(graphs.facial_graph("reference"), center=30, normalization="column")
     assert torch.allclose(layer.adjacency, torch.as_tensor(expected, dtype=torch.float32))
     # Yan et al.'s A D^-1: every column of the summed partitions adds to 1.
     assert torch.allclose(layer.adjacency.sum(dim=(0, 1)), torch.ones(68))

@@ -269,7 +269,11 @@ def identity_only_data(subjects: int = 16, clips: int = 5) -> LandmarkDataset:
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_subject_identity_cannot_leak_into_the_scores(seed, tmp_path):
     dataset = identity_only_data()
-    settings = settings_for(model="stgcn", epochs=20, batch_size=16, lr=1e-2, resample="none", folds=4, seed=seed)
+    # the anatomical graph, on which the figures below were measured: this test is about the folds, not the
+    # graph (on the reference graph, the default since, 20 epochs found the leaked subjects less surely: 0.69
+    # on seed 2)
+    settings = settings_for(model="stgcn", graph="anatomical", epochs=20, batch_size=16, lr=1e-2, resample="none",
+                            folds=4, seed=seed)
     grouped = cross_validate(dataset, settings, tmp_path / "grouped")["pooled"]["accuracy"]
     random_folds = np.zeros(len(dataset), dtype=int)
     for fold, (_, test) in enumerate(KFold(4, shuffle=True, random_state=seed).split(dataset.X)):
