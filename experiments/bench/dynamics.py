@@ -174,6 +174,11 @@ def score_variant(variant: Variant) -> dict[str, float]:
     return run_variant_of(variant)[0]
 
 
+def hard_margin(difficulty: str) -> float:
+    """How far above the best peer a graph model must score: 0.05 on hard variants, nothing on clean ones."""
+    return 0.05 if difficulty == "hard" else 0.0
+
+
 def best_peer_name(by_model: dict[str, list[float]]) -> str | None:
     """The simple peer with the highest mean macro-F1 over seeds (the verdicts' bar), or None without peers."""
     peers = [name for name in PEERS if name in by_model]
@@ -214,7 +219,7 @@ def interval_table(results: dict[tuple[str, str], dict[str, list[float]]],
         if peer is None:
             continue
         task, difficulty = key
-        bar = 0.05 if difficulty == "hard" else 0.0
+        bar = hard_margin(difficulty)
         row = {"task": f"{task} ({difficulty})", "peer": peer, "bar": f"{bar:+.2f}"}
         for name in GRAPH_MODELS:
             if name in by_model:
@@ -236,10 +241,9 @@ def suite_table(results: dict[tuple[str, str], dict[str, list[float]]], models: 
             spread = statistics.stdev(values) if len(values) > 1 else 0.0
             row[name] = f"{statistics.mean(values):.3f} ± {spread:.3f}"
         peer = best_peer_name(by_model)
-        margin = 0.05 if difficulty == "hard" else 0.0
         for name in GRAPH_MODELS:
             if name in by_model and peer is not None:
-                bar = statistics.mean(by_model[peer]) + margin
+                bar = statistics.mean(by_model[peer]) + hard_margin(difficulty)
                 row[f"{name} ok"] = "yes" if statistics.mean(by_model[name]) >= bar else "no"
         rows.append(row)
     verdicts = [f"{name} ok" for name in GRAPH_MODELS if name in models]

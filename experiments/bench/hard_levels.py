@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from experiments.bench.dynamics import PEERS, Variant, parse_amplitude, score_variant
+from experiments.bench.dynamics import Variant, best_peer_name, parse_amplitude, score_variant
 from experiments.reports import format_table
 from landmarks.parallel import run_jobs
 from landmarks.synthetic.dynamics import HARD_AMPLITUDES, TASKS
@@ -38,7 +38,7 @@ DEFAULT_AMPLITUDES = (0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8,
 
 def best_peer(by_model: dict[str, list[float]]) -> float:
     """The strongest simple peer's mean macro-F1 over seeds."""
-    return max(statistics.mean(by_model[name]) for name in PEERS if name in by_model)
+    return statistics.mean(by_model[best_peer_name(by_model)])
 
 
 def choose_amplitude(best_by_amplitude: dict[float, float], target: float) -> float:
