@@ -71,7 +71,9 @@ def add_protocol_options(group, setting: Setting, losses: bool = True) -> None:
     setting(group, "--folds", "subject-grouped folds", type=int)
     group.add_argument("--folds-file", help="reuse the split of an earlier run's folds.csv (graph or image run: "
                                             "both branches then see exactly the same split)")
-    setting(group, "--validation-share", "share of training subjects for validation", type=float)
+    setting(group, "--validation-share", "share of training subjects held out to choose the epoch (graph runs "
+            "and baselines: 0 holds none out, every training subject trains and the epoch that fits its own "
+            "clips best is kept; learned fusion rules and --tune then have nothing to learn from)", type=float)
     setting(group, "--resample", "oversampling of training parts", choices=METHODS)
     setting(group, "--class-weights", "weights per class (of the loss, or of the classifier)", choices=WEIGHT_SCHEMES)
     if not losses:

@@ -124,8 +124,10 @@ def _train_fold(job: FoldJob) -> FoldResult:
         "test_clips": int(len(job.test)), "validation_subjects": sorted(map(str, np.unique(subjects[val_idx]))),
         "test_subjects": sorted(map(str, np.unique(subjects[job.test]))), **pipeline.facts_,
     }
-    return FoldResult(job.test, pipeline.predict_proba(dataset.X[job.test]), val_idx,
-                      pipeline.predict_proba(dataset.X[val_idx]), facts, pipeline.history_)
+    validation = (pipeline.predict_proba(dataset.X[val_idx]) if len(val_idx)
+                  else np.zeros((0, len(dataset.classes))))  # validation_share 0: no validation subjects
+    return FoldResult(job.test, pipeline.predict_proba(dataset.X[job.test]), val_idx, validation, facts,
+                      pipeline.history_)
 
 
 def _use_threads(threads: int) -> None:

@@ -165,7 +165,9 @@ def fuse_runs(
         by_run = [run.validation[run.validation["fold"] == fold].set_index("clip") for run in read]
         names = [clip for clip in by_run[0].index if all(clip in table.index for table in by_run)]
         if rule in LEARNED and not names:
-            raise FusionError(f"fold {fold}: the runs share no validation clip to learn the {rule} rule from")
+            raise FusionError(f"fold {fold}: the runs share no validation clip to learn the {rule} rule from (a run "
+                              f"trained with validation_share 0 has none): use --rule mean, product or vote, or "
+                              f"re-run with validation_share above 0")
         val_stack = np.stack([run.probabilities(table, names) for run, table in zip(read, by_run, strict=True)])
         y_val = np.array([classes.index(name) for name in by_run[0].loc[names, "y_true"]], dtype=int)
         learned = _learn(rule, val_stack, y_val, len(classes), seed, int(fold))

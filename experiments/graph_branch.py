@@ -207,6 +207,8 @@ class GraphPipeline(FoldPipeline):
         batches = ArrayBatches(X_fit, y_fit, optimiser.batch_size, seed, to_model_layout,
                                prepare=self.standardizer_.transform,
                                transform=_augmentation(X.shape[-1]) if optimiser.augment else None)
+        if not len(y_val):  # no validation subjects (validation_share 0): the epoch that fits its own clips best
+            X_val, y_val = X, y
         validation = (to_model_layout(self.standardizer_.transform(X_val)), torch.as_tensor(y_val, dtype=torch.long))
         history = fit(
             self.model_, batches, validation, loss_fn,

@@ -151,6 +151,9 @@ class ImageTrainingSettings:
             raise SettingsError(f"{error}; see help(models.create) and models.image") from None
         if self.protocol.tune_trials:
             raise SettingsError("--tune searches graph runs' settings; it does not take image runs yet")
+        if not self.protocol.validation_share:
+            raise SettingsError("image runs choose their epoch on validation subjects: give validation_share above "
+                                "0 (default 0.2)")
         if self.transfer.finetune and self.protocol.resample == "smote":
             raise SettingsError("SMOTE interpolates feature sequences, not pixels: fine-tuning takes resample=random "
                                 "or none (--resample)")

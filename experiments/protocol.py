@@ -53,8 +53,11 @@ def validation_split(
     y: np.ndarray, subjects: np.ndarray, share: float, seed: int, grouped: bool = True
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split a training part into (fit, validation) positions by subject, stratified, about ``share`` of
-    the subjects held out for early stopping and model selection. ``grouped=False`` splits clips instead
-    (the published practice; kept only to measure what it does to scores)."""
+    the subjects held out for early stopping and model selection (``share`` 0: none, every position fits).
+    ``grouped=False`` splits clips instead (the published practice; kept only to measure what it does to
+    scores)."""
+    if share == 0:
+        return np.arange(len(y)), np.zeros(0, dtype=int)
     if not grouped:
         splitter = StratifiedKFold(n_splits=max(2, round(1.0 / share)), shuffle=True, random_state=seed)
         return next(splitter.split(np.zeros(len(y)), y))

@@ -118,7 +118,9 @@ class ModelSettings:
 @dataclass
 class ProtocolSettings:
     folds: int = 5  # subject-grouped outer folds
-    validation_share: float = 0.2  # share of training subjects held out for model selection
+    # share of training subjects held out for model selection; 0: none, the model trains on every training
+    # subject and keeps the epoch of lowest loss on its own training clips (graph runs and linear baselines)
+    validation_share: float = 0.2
     resample: str = "smote"  # oversampling of training parts: smote, random or none
     class_weights: str = "none"  # loss weights per class: none, simple or conservative
     loss: str = "ce"  # cross-entropy (ce) or focal
@@ -131,8 +133,12 @@ class ProtocolSettings:
             raise SettingsError(f"tune_trials must be 0 (off) or a number of trials, got {self.tune_trials}")
         if self.folds < 2:
             raise SettingsError(f"folds must be at least 2, got {self.folds}")
-        if not 0 < self.validation_share < 1:
-            raise SettingsError(f"validation_share must be between 0 and 1, got {self.validation_share}")
+        if not 0 <= self.validation_share < 1:
+            raise SettingsError(f"validation_share must be at least 0 (no validation subjects) and below 1, got "
+                                f"{self.validation_share}")
+        if self.tune_trials and not self.validation_share:
+            raise SettingsError("--tune scores its trials on validation subjects: give validation_share above 0 "
+                                "(for instance 0.2) with it")
         _check_choice("resample", self.resample, METHODS)
         _check_choice("class_weights", self.class_weights, WEIGHT_SCHEMES)
         _check_choice("loss", self.loss, LOSSES)

@@ -54,3 +54,21 @@ def test_the_baseline_runs_through_the_engine_under_another_runs_folds(data, tmp
         run_baseline(data, tmp_path / "other", features="pixels")
     with pytest.raises(SettingsError, match="takes no setting head"):
         run_baseline(data, tmp_path / "other", head="lstm")
+
+
+def test_without_validation_subjects_the_baseline_learns_from_every_training_subject(data, tmp_path):
+    """What the dynamics suite relies on when the deep models train on every training subject: the linear
+    peers then do too, so neither side of the comparison is fitted on fewer subjects."""
+    dataset = BaselineSettings().load_dataset(data, data / "labels.csv")
+    split = grouped_folds(dataset.y, dataset.subjects, 4, seed=9)
+    write_folds(tmp_path / "folds.csv", dataset.clips, dataset.subjects, split)
+    metrics = run_baseline(data, tmp_path / "run", labels=data / "labels.csv", folds_file=tmp_path / "folds.csv",
+                           validation_share=0)
+    predictions = pd.read_csv(tmp_path / "run" / "predictions.csv")
+    for facts in metrics["folds"]:
+        test = split == facts["fold"]
+        assert facts["fit_clips"] == (~test).sum() and facts["validation_subjects"] == []
+        alone = LinearBaselinePipeline(BaselineSettings()).fit(dataset.X[~test], dataset.y[~test], None, None,
+                                                             classes=dataset.classes, seed=0)
+        expected = np.array(dataset.classes)[alone.predict_proba(dataset.X[test]).argmax(1)]
+        assert (predictions.loc[test, "y_pred"].to_numpy() == expected).all()

@@ -174,6 +174,8 @@ def test_image_settings_refuse_what_cannot_work():
         image_settings_for(**TINY, finetune=True)
     with pytest.raises(SettingsError, match="image models"):
         image_settings_for(**{**TINY, "model": "stgcn"})
+    with pytest.raises(SettingsError, match="choose their epoch on validation subjects"):
+        image_settings_for(**TINY, validation_share=0)
     with pytest.raises(SettingsError, match="timm has no model"):
         image_settings_for(**{**TINY, "model": "frame-cnn", "variant": None}, backbone="resnet1")
 

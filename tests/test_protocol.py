@@ -64,6 +64,8 @@ def test_validation_split_is_grouped_and_stratified():
     assert 1 <= len(set(subjects[validation])) <= 3
     with pytest.raises(ValueError, match="only 1 subject"):
         validation_split(y[:6], subjects[:6], 0.2, seed=0)
+    fit, validation = validation_split(y, subjects, 0.0, seed=0)  # no validation subjects: every clip fits
+    assert fit.tolist() == list(range(len(y))) and len(validation) == 0
 
 
 def test_folds_file_round_trip_and_mismatches(tmp_path):
@@ -223,6 +225,8 @@ def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
     ({"jobs": 0}, "jobs must be positive"),
     ({"weight_decay": -0.1}, "weight_decay must be 0 \\(off\\) or positive, got -0.1"),
     ({"folds": 1}, "folds must be at least 2"),
+    ({"validation_share": -0.1}, "validation_share must be at least 0 \\(no validation subjects\\) and below 1"),
+    ({"validation_share": 0, "tune_trials": 2}, "--tune scores its trials on validation subjects"),
     ({"epoch": 3}, "epoch"),
 ])
 def test_every_setting_is_checked_before_anything_is_read_or_written(bad, message, tmp_path):

@@ -17,6 +17,7 @@ import graphs
 from experiments import demo
 from experiments.baselines import frame_average_baseline
 from experiments.cross_validation import cross_validate
+from experiments.fusion import FusionError, fuse_runs
 from experiments.graph_branch import settings_for
 from experiments.protocol import LeakageError, grouped_folds
 from experiments.run_folder import load_fold_model
@@ -141,6 +142,31 @@ def test_validation_predictions_cover_each_folds_validation_clips_and_never_its_
     X = dataset.X[[dataset.clips.index(clip) for clip in fold_two["clip"]]]
     expected = fold_two[["p_neutral", "p_phasic", "p_tonic"]].to_numpy()
     assert np.allclose(pipeline.predict_proba(X), expected, atol=1e-6)
+
+
+def test_without_validation_subjects_every_training_subject_fits_and_fusion_says_what_it_needs(
+        smote_run, imbalanced, tmp_path):
+    out, _ = smote_run
+    folder, _ = imbalanced
+    run = tmp_path / "all-subjects"
+    metrics = train_graph(folder, run, labels=folder / "labels.csv", folds_file=out / "folds.csv", seed=3,
+                          validation_share=0, **QUICK)
+    for fold in metrics["folds"]:
+        assert fold["validation_clips"] == 0 and fold["validation_subjects"] == []
+        assert fold["fit_clips"] + fold["test_clips"] == 80  # every subject not tested trains
+    validation = pd.read_csv(run / "validation_predictions.csv")
+    assert len(validation) == 0 and "p_tonic" in validation.columns
+    # the fold's standardisation is fitted on every training subject, and never on a test subject
+    trained = load_fold_model(run, 2)
+    dataset = trained.settings.load_dataset(folder, folder / "labels.csv")
+    training = ~np.isin(dataset.subjects, metrics["folds"][2]["test_subjects"])
+    assert np.allclose(trained.standardizer_.scale_, dataset.X[training].std(axis=(0, 1, 2), dtype=float), rtol=1e-6)
+    # the epoch kept is the one that fits its own clips best: its loss on them is the lowest of the run
+    history = json.loads((run / "history.json").read_text())[2]
+    assert history["best_epoch"] == int(np.argmin(history["val_loss"]))
+    assert fuse_runs([out, run], tmp_path / "mean", rule="mean")["pooled"]["f1_macro"] > 0
+    with pytest.raises(FusionError, match="trained with validation_share 0 has none\\): use --rule mean"):
+        fuse_runs([out, run], tmp_path / "weighted", rule="weighted")
 
 
 def test_fold_files_of_an_older_version_or_missing_ones_are_explained(smote_run, tmp_path):

@@ -51,7 +51,9 @@ DEEP = {"GRU": "gru", "STGCN": "stgcn", "STGCN-LSTM": "stgcn-lstm"}
 LINEAR = {"frame-average LR": "frame-average", "temporal LR": "sequence"}
 PEERS = ("frame-average LR", "temporal LR", "GRU")
 GRAPH_MODELS = ("STGCN", "STGCN-LSTM")
-DATA_NAMES = {f.name for f in DataSettings.__dataclass_fields__.values()}
+# what the linear peers take of --set: the data settings, and how many training subjects are held out (a
+# peer fitted on fewer subjects than the deep models would be handicapped)
+PEER_SETTINGS = {f.name for f in DataSettings.__dataclass_fields__.values()} | {"validation_share"}
 RESAMPLES = 2000  # subject-bootstrap draws per data set behind each verdict's interval
 
 
@@ -108,14 +110,14 @@ def run_variant(
 ) -> tuple[dict[str, float], dict[str, RunScores]]:
     """One data set and one split: every model's pooled out-of-fold macro-F1 by name, and its out-of-fold
     predictions aligned clip by clip (what the verdicts' intervals resample). The first run's folds.csv is
-    every other run's split; the linear peers take the deep models' data settings (the order-blind one its
-    mean shape, which a clip-relative representation would zero). ``amplitude`` replaces the difficulty's
-    movement strength (the hard levels' calibration scans it)."""
+    every other run's split; the linear peers take the deep models' data settings and validation share (the
+    order-blind one its mean shape, which a clip-relative representation would zero). ``amplitude`` replaces
+    the difficulty's movement strength (the hard levels' calibration scans it)."""
     level = task_level(task, difficulty, amplitude)
     data = root / f"{task}_{difficulty}{'' if amplitude is None else f'_a{amplitude:g}'}_seed{seed}"
     write_dynamics_task(data, task, level, subjects=subjects, clips_per_class=clips_per_class, seed=seed)
     labels, scores, folds_file, outs = data / "labels.csv", {}, None, {}
-    data_options = {k: v for k, v in overrides.items() if k in DATA_NAMES}
+    data_options = {k: v for k, v in overrides.items() if k in PEER_SETTINGS}
     for name in models:
         out = root / f"{data.name}_{name.replace(' ', '_')}"
         if name in DEEP:
