@@ -159,11 +159,16 @@ def test_without_validation_subjects_every_training_subject_fits_and_fusion_says
     # the fold's standardisation is fitted on every training subject, and never on a test subject
     trained = load_fold_model(run, 2)
     dataset = trained.settings.load_dataset(folder, folder / "labels.csv")
-    training = ~np.isin(dataset.subjects, metrics["folds"][2]["test_subjects"])
+    facts = [entry for entry in metrics["folds"] if entry["fold"] == 2][0]
+    training = ~np.isin(dataset.subjects, facts["test_subjects"])
     assert np.allclose(trained.standardizer_.scale_, dataset.X[training].std(axis=(0, 1, 2), dtype=float), rtol=1e-6)
-    # the epoch kept is the one that fits its own clips best: its loss on them is the lowest of the run
-    history = json.loads((run / "history.json").read_text())[2]
+    # the epoch kept is the one that fits its own clips best: the saved model's loss on the fold's training
+    # clips is the lowest loss the run recorded
+    history = json.loads((run / "history.json").read_text())[metrics["folds"].index(facts)]
     assert history["best_epoch"] == int(np.argmin(history["val_loss"]))
+    probabilities = trained.predict_proba(dataset.X[training])
+    own_loss = -np.log(probabilities[np.arange(len(probabilities)), dataset.y[training]]).mean()
+    assert own_loss == pytest.approx(min(history["val_loss"]), rel=1e-4)
     assert fuse_runs([out, run], tmp_path / "mean", rule="mean")["pooled"]["f1_macro"] > 0
     with pytest.raises(FusionError, match="trained with validation_share 0 has none\\): use --rule mean"):
         fuse_runs([out, run], tmp_path / "weighted", rule="weighted")
