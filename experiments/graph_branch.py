@@ -102,10 +102,9 @@ PRESETS: dict[str, dict] = {
     # five folds, pain vs no pain, on each frame's normalised shape (not relative to the clip).
     "ridouan2025": {
         "model": "stgcn-lstm", "graph": "reference", "head": "stacked", "head_sizes": (15, 20), "dropout": 0.0,
-        "resample": "smote",
-        "class_weights": "none", "loss": "ce", "lr": 1e-4, "decay_rate": 0.96, "decay_steps": 1000, "epochs": 150,
-        "batch_size": 10, "folds": 5, "label_map": "pemf-binary", "relative": "none",
-        "normalize": "eyes", "augment": False,
+        "resample": "smote", "class_weights": "none", "loss": "ce", "lr": 1e-4, "decay_rate": 0.96,
+        "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5, "label_map": "pemf-binary",
+        "relative": "none", "normalize": "eyes", "augment": False,
     },
     # Agam et al.: three classes (phasic / tonic / neutral), focal loss (alpha 0.25, gamma 2) with
     # conservative class weights instead of oversampling; same optimiser and schedule.
