@@ -83,7 +83,9 @@ def add_protocol_options(group, setting: Setting, losses: bool = True) -> None:
     setting(group, "--focal-gamma", "focal loss gamma", type=float)
 
 
-def add_training_options(group, setting: Setting, augment_text: str) -> None:
+def add_training_options(group, setting: Setting, augment_text: str, checkpoints: bool = True) -> None:
+    """The optimiser and execution options; ``checkpoints=False`` for branches whose folds keep their best
+    epoch alone (image runs)."""
     setting(group, "--epochs", "epochs per fold", type=int)
     setting(group, "--batch-size", "clips per optimiser step", type=int)
     setting(group, "--lr", "initial learning rate of Adam", type=float)
@@ -91,6 +93,11 @@ def add_training_options(group, setting: Setting, augment_text: str) -> None:
     setting(group, "--decay-steps", "optimiser steps per learning-rate decay", type=int)
     setting(group, "--weight-decay", "decoupled weight decay (AdamW) per unit of learning rate; 0 = plain Adam",
             type=float)
+    setting(group, "--clip-norm", "gradients rescaled to at most this total norm before each step; 0 = not clipped",
+            type=float)
+    if checkpoints:
+        setting(group, "--checkpoints", "a fold's model averages the class probabilities of the N epochs of lowest "
+                "validation loss (a checkpoint ensemble); 1 = the best epoch alone", type=int)
     setting(group, "--patience", "early stopping after N epochs without progress; 0 = off", type=int)
     setting(group, "--augment", augment_text + " (yes/no)", type=flag)
     setting(group, "--seed", "same seed, same --jobs, same machine: same metrics.json", type=int)

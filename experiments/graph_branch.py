@@ -98,13 +98,14 @@ class GraphTrainingSettings:
 
 PRESETS: dict[str, dict] = {
     # Ridouan et al.: STGCN-LSTM (two stacked LSTM layers of 15 and 20 units) on their 174-edge graph (as
-    # published, not shifted by one), SMOTE, Adam 1e-4 decayed 0.96 every 1000 steps, 150 epochs, batch 10,
-    # five folds, pain vs no pain, on each frame's normalised shape (not relative to the clip).
+    # published, not shifted by one), SMOTE, Adam 1e-4 decayed 0.96 every 1000 steps (gradients not clipped),
+    # 150 epochs, batch 10, the best validation epoch alone, five folds, pain vs no pain, on each frame's
+    # normalised shape (not relative to the clip).
     "ridouan2025": {
         "model": "stgcn-lstm", "graph": "reference", "head": "stacked", "head_sizes": (15, 20), "dropout": 0.0,
         "resample": "smote", "class_weights": "none", "loss": "ce", "lr": 1e-4, "decay_rate": 0.96,
         "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5, "label_map": "pemf-binary",
-        "relative": "none", "normalize": "eyes", "augment": False,
+        "relative": "none", "normalize": "eyes", "augment": False, "clip_norm": 0.0, "checkpoints": 1,
     },
     # Agam et al.: three classes (phasic / tonic / neutral), focal loss (alpha 0.25, gamma 2) with
     # conservative class weights instead of oversampling; same optimiser and schedule.
@@ -112,7 +113,7 @@ PRESETS: dict[str, dict] = {
         "model": "stgcn-lstm", "head": "stacked", "dropout": 0.0, "resample": "none", "class_weights": "conservative",
         "loss": "focal", "focal_alpha": 0.25, "focal_gamma": 2.0, "lr": 1e-4, "decay_rate": 0.96,
         "decay_steps": 1000, "epochs": 150, "batch_size": 10, "folds": 5, "label_map": "phasic-tonic",
-        "relative": "none", "normalize": "eyes", "augment": False,
+        "relative": "none", "normalize": "eyes", "augment": False, "clip_norm": 0.0, "checkpoints": 1,
     },
 }
 
@@ -183,7 +184,8 @@ class GraphPipeline(FoldPipeline):
     graph model, every step fitted on the fit part of one fold. Input: clips (N, T, 68, C) as
     ``LandmarkDataset.X`` holds them.
 
-    After ``fit``: ``standardizer_``, ``model_`` (the epoch with the lowest validation loss), ``classes_``,
+    After ``fit``: ``standardizer_``, ``model_`` (the epoch with the lowest validation loss, or with
+    ``checkpoints`` above 1 a ``models.CheckpointEnsemble`` of that many such epochs), ``classes_``,
     ``facts_`` and ``history_``. ``settings`` are the run's, so ``settings.load_dataset`` loads new clips
     as the run loaded its own.
     """
@@ -214,13 +216,24 @@ class GraphPipeline(FoldPipeline):
             optimiser.fit_settings(),
             description=description, on_epoch=on_epoch, progress_bar=on_epoch is None,
         )
+        if len(history.checkpoints) > 1:  # the best epochs' probabilities averaged
+            self.model_ = self._fold_model(len(self.classes_), X.shape[-1], len(history.checkpoints))
+            for member, kept in zip(self.model_.members, history.checkpoints, strict=True):
+                member.load_state_dict(kept)
         self.facts_ = {
             "synthetic_clips": int(synthetic.sum()), "best_epoch": history.best_epoch + 1,
+            "checkpoint_epochs": [epoch + 1 for epoch in history.checkpoint_epochs or [history.best_epoch]],
             "epochs_run": len(history.train_loss), "optimiser_steps": history.optimiser_steps,
             "class_weights": None if weights is None else [round(float(w), 6) for w in weights],
         }
         self.history_ = history.curves()
         return self
+
+    def _fold_model(self, num_classes: int, in_channels: int, members: int) -> torch.nn.Module:
+        """The untrained model a fold keeps: the settings' model, or an ensemble of ``members`` of them."""
+        if members == 1:
+            return self.settings.build_model(num_classes, in_channels)
+        return models.CheckpointEnsemble([self.settings.build_model(num_classes, in_channels) for _ in range(members)])
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Class probabilities (N, classes) for clips X (N, T, V, C), columns in ``classes_`` order."""
@@ -231,6 +244,7 @@ class GraphPipeline(FoldPipeline):
             "settings": self.settings.as_dict(), "classes": self.classes_, "in_channels": len(self.standardizer_.mean_),
             "standardizer": scaler_state(self.standardizer_),
             "model": self.model_.state_dict(),
+            "checkpoints": len(self.model_.members) if isinstance(self.model_, models.CheckpointEnsemble) else 1,
         }
 
     @classmethod
@@ -240,7 +254,8 @@ class GraphPipeline(FoldPipeline):
         pipeline = cls(GraphTrainingSettings.from_dict({**state["settings"], "model": {**model, "options": options}}))
         pipeline.classes_ = list(state["classes"])
         pipeline.standardizer_ = restore_scaler(Standardizer(), state["standardizer"])
-        pipeline.model_ = pipeline.settings.build_model(len(pipeline.classes_), state["in_channels"])
+        members = state.get("checkpoints", 1)  # fold models saved before checkpoint ensembles hold one model
+        pipeline.model_ = pipeline._fold_model(len(pipeline.classes_), state["in_channels"], members)
         pipeline.model_.load_state_dict(state["model"])
         pipeline.model_.eval()
         return pipeline

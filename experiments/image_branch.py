@@ -121,10 +121,19 @@ class ImageOptimiserSettings(OptimiserSettings):
     """The graph branch's optimiser settings with the image heads' measured default batch size (README, the
     image branch's figures): on cached features a step is cheap, and 32 clips a step halve a sweep's time.
     Augmentation moves pixels, which only fine-tuning sees (cached features are computed once), so it is off
-    unless asked for."""
+    unless asked for; gradients are not clipped and a fold keeps its best epoch alone, as measured."""
 
     batch_size: int = 32
     augment: bool = False
+    # the graph models' clipping and checkpoint ensemble were measured on landmarks, not on the image heads
+    clip_norm: float = 0.0
+    checkpoints: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.checkpoints != 1:
+            raise SettingsError(f"image runs keep their best epoch alone (checkpoints 1), got checkpoints "
+                                f"{self.checkpoints}; a checkpoint ensemble is a graph-run option")
 
 
 GROUPS = {"data": ImageDataSettings, "transfer": TransferSettings, "protocol": ProtocolSettings,

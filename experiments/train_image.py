@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_protocol_options(protocol, setting)
     training = parser.add_argument_group("training")
     add_training_options(training, setting, "with --finetune: rotation 20 deg, shift 15%%, zoom 20%%, shear 5 deg, "
-                         "flip, one draw per clip")
+                         "flip, one draw per clip", checkpoints=False)
     parser.add_argument("--out", required=True, help="run folder to write")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the run an --out folder already holds (its run files only)")

@@ -1,5 +1,7 @@
-"""Fitting one network on one training part: Adam with exponential learning-rate decay, model selection on a
-validation part (best validation loss, with optional early stopping), and the mini-batches it is given.
+"""Fitting one network on one training part: Adam with exponential learning-rate decay and optional gradient
+clipping, model selection on a validation part (the epoch of lowest validation loss, and on request the
+weights of several such epochs for a checkpoint ensemble; optional early stopping), and the mini-batches it
+is given.
 
 ``fit`` knows nothing of landmarks or pixels: a branch hands it an epoch source (anything that yields
 (inputs, targets) tensor batches each time it is iterated) and the validation tensors. ``ArrayBatches``
@@ -27,6 +29,8 @@ class FitSettings:
     decay_steps: int = 1000
     patience: int = 0  # stop after this many epochs without a better validation loss; 0 = run every epoch
     weight_decay: float = 0.0  # decoupled weight decay (AdamW) per unit of learning rate; 0 = plain Adam
+    clip_norm: float = 0.0  # gradients rescaled to at most this total norm before each step; 0 = not clipped
+    checkpoints: int = 1  # epochs of lowest validation loss whose weights are kept (FitHistory.checkpoints)
 
 
 @dataclass
@@ -36,6 +40,10 @@ class FitHistory:
     val_accuracy: list[float] = field(default_factory=list)
     best_epoch: int = 0
     optimiser_steps: int = 0
+    # with FitSettings.checkpoints above 1: the weights of the epochs of lowest validation loss, lowest first
+    # (the earlier epoch first on a tie), and those epochs (from 0)
+    checkpoints: list[dict] = field(default_factory=list)
+    checkpoint_epochs: list[int] = field(default_factory=list)
 
     def curves(self) -> dict:
         """What history.json keeps of a fold."""
@@ -120,7 +128,8 @@ def fit(
     on_epoch: Callable[[int], None] | None = None,
     progress_bar: bool = True,
 ) -> FitHistory:
-    """Train ``model`` in place and leave it holding the weights of its best validation epoch.
+    """Train ``model`` in place and leave it holding the weights of its best validation epoch; with
+    ``settings.checkpoints`` above 1 the history also holds the weights of that many best epochs.
 
     Every pass over ``batches`` is one epoch; ``validation`` is (inputs, targets) in the model's own
     layout, scored after every epoch. ``on_epoch`` is called with the number of each finished epoch
@@ -139,6 +148,7 @@ def fit(
         optimiser, lambda step: settings.decay_rate ** (step / settings.decay_steps)
     )
     history, best_state, best_loss, stale = FitHistory(), None, float("inf"), 0
+    kept: list[tuple[float, int, dict]] = []  # (validation loss, epoch, weights) of the best epochs, best first
     bar = tqdm(range(settings.epochs), desc=description, leave=False, unit="epoch", disable=not progress_bar)
     for epoch in bar:
         model.train()
@@ -148,6 +158,8 @@ def fit(
             optimiser.zero_grad()
             loss = loss_fn(model(inputs), targets)
             loss.backward()
+            if settings.clip_norm:
+                torch.nn.utils.clip_grad_norm_(trained, settings.clip_norm)
             optimiser.step()
             schedule.step()
             history.optimiser_steps += 1
@@ -160,6 +172,9 @@ def fit(
         bar.set_postfix(loss=f"{history.train_loss[-1]:.3f}", val=f"{val_loss:.3f}", acc=f"{val_accuracy:.2f}")
         if on_epoch is not None:
             on_epoch(epoch + 1)
+        if settings.checkpoints > 1 and (len(kept) < settings.checkpoints or val_loss < kept[-1][0]):
+            kept.append((val_loss, epoch, copy.deepcopy(model.state_dict())))
+            kept = sorted(kept, key=lambda entry: (entry[0], entry[1]))[: settings.checkpoints]
         if val_loss < best_loss:
             best_loss, best_state, stale = val_loss, copy.deepcopy(model.state_dict()), 0
             history.best_epoch = epoch
@@ -170,4 +185,6 @@ def fit(
     bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
+    history.checkpoints = [state for _, _, state in kept]
+    history.checkpoint_epochs = [epoch for _, epoch, _ in kept]
     return history

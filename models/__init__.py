@@ -11,6 +11,7 @@ heads they share.
 """
 
 from .backbones import PRETRAINED, WeightsMissing, WeightsSource, create_backbone, resolve_weights
+from .ensemble import CheckpointEnsemble
 from .graph_conv import IMPLEMENTATIONS, SpatialGraphConv
 from .heads import AttentionLSTMHead, BiLSTMHead, LSTMHead, StackedLSTMHead, available_heads, create_head
 from .image import FrameClassifier, FrameSequenceModel, ImageModelSpec, image_model_spec
@@ -20,6 +21,7 @@ from .sequence_peer import CoordinateGRU
 from .stgcn import LANDMARK_POOLING, STGCN, STGCNLSTM, YAN2018, STGCNBackbone, STGCNBlock
 
 __all__ = [
+    "CheckpointEnsemble",
     "IMPLEMENTATIONS",
     "LANDMARK_POOLING",
     "PRETRAINED",

@@ -176,6 +176,8 @@ def test_image_settings_refuse_what_cannot_work():
         image_settings_for(**{**TINY, "model": "stgcn"})
     with pytest.raises(SettingsError, match="choose their epoch on validation subjects"):
         image_settings_for(**TINY, validation_share=0)
+    with pytest.raises(SettingsError, match="image runs keep their best epoch alone .* got checkpoints 3"):
+        image_settings_for(**TINY, checkpoints=3)
     with pytest.raises(SettingsError, match="timm has no model"):
         image_settings_for(**{**TINY, "model": "frame-cnn", "variant": None}, backbone="resnet1")
 

@@ -224,6 +224,8 @@ def test_head_sizes_reach_the_chosen_head_and_misuse_is_explained():
     ({"label_map": "pain"}, "unknown label preset 'pain'"),
     ({"jobs": 0}, "jobs must be positive"),
     ({"weight_decay": -0.1}, "weight_decay must be 0 \\(off\\) or positive, got -0.1"),
+    ({"clip_norm": -1.0}, "clip_norm must be 0 \\(off\\) or positive, got -1.0"),
+    ({"checkpoints": 0}, "checkpoints must be positive, got 0"),
     ({"folds": 1}, "folds must be at least 2"),
     ({"validation_share": -0.1}, "validation_share must be at least 0 \\(no validation subjects\\) and below 1"),
     ({"validation_share": 0, "tune_trials": 2}, "--tune scores its trials on validation subjects"),

@@ -18,13 +18,13 @@ from experiments import demo
 from experiments.baselines import frame_average_baseline
 from experiments.cross_validation import cross_validate
 from experiments.fusion import FusionError, fuse_runs
-from experiments.graph_branch import settings_for
+from experiments.graph_branch import settings_for, to_model_layout
 from experiments.protocol import LeakageError, grouped_folds
 from experiments.run_folder import load_fold_model
 from experiments.train_graph import main, train_graph
 from landmarks import LandmarkDataset, ShapeNormalizer, load_dataset, write_synthetic_dataset
 from landmarks.synthetic import SyntheticSettings, synthetic_sequences
-from models import STGCN
+from models import STGCN, CheckpointEnsemble
 
 QUICK = {"epochs": 3, "batch_size": 16, "lr": 3e-3, "folds": 5}
 
@@ -150,7 +150,7 @@ def test_without_validation_subjects_every_training_subject_fits_and_fusion_says
     folder, _ = imbalanced
     run = tmp_path / "all-subjects"
     metrics = train_graph(folder, run, labels=folder / "labels.csv", folds_file=out / "folds.csv", seed=3,
-                          validation_share=0, **QUICK)
+                          validation_share=0, checkpoints=1, **QUICK)  # one epoch kept: its loss is checked
     for fold in metrics["folds"]:
         assert fold["validation_clips"] == 0 and fold["validation_subjects"] == []
         assert fold["fit_clips"] + fold["test_clips"] == 80  # every subject not tested trains
@@ -172,6 +172,35 @@ def test_without_validation_subjects_every_training_subject_fits_and_fusion_says
     assert fuse_runs([out, run], tmp_path / "mean", rule="mean")["pooled"]["f1_macro"] > 0
     with pytest.raises(FusionError, match="trained with validation_share 0 has none\\): use --rule mean"):
         fuse_runs([out, run], tmp_path / "weighted", rule="weighted")
+
+
+def test_a_fold_model_averages_its_epochs_of_lowest_validation_loss_and_loads_as_saved(smote_run, imbalanced, tmp_path):
+    out, _ = smote_run
+    folder, _ = imbalanced
+    run = tmp_path / "checkpoints"
+    metrics = train_graph(folder, run, labels=folder / "labels.csv", folds_file=out / "folds.csv", seed=3,
+                          checkpoints=2, **{**QUICK, "epochs": 5})
+    histories = json.loads((run / "history.json").read_text())
+    for facts, history in zip(metrics["folds"], histories, strict=True):
+        lowest = sorted(range(5), key=lambda epoch: history["val_loss"][epoch])[:2]
+        assert facts["checkpoint_epochs"] == [epoch + 1 for epoch in lowest]
+    trained = load_fold_model(run, 1)
+    assert isinstance(trained.model_, CheckpointEnsemble) and len(trained.model_.members) == 2
+    dataset = trained.settings.load_dataset(folder, folder / "labels.csv")
+    X = to_model_layout(trained.standardizer_.transform(dataset.X))
+    with torch.no_grad():
+        members = [torch.softmax(member.eval()(X), dim=1) for member in trained.model_.members]
+    assert not torch.allclose(members[0], members[1])  # two epochs' weights, not one twice
+    assert np.allclose(trained.predict_proba(dataset.X), ((members[0] + members[1]) / 2).numpy(), atol=1e-6)
+    predictions = pd.read_csv(run / "predictions.csv").set_index("clip")
+    fold_one = predictions[predictions["fold"] == 1]
+    rows = [dataset.clips.index(clip) for clip in fold_one.index]
+    saved = fold_one[["p_neutral", "p_phasic", "p_tonic"]].to_numpy()
+    assert np.allclose(trained.predict_proba(dataset.X[rows]), saved, atol=1e-6)  # loaded as it predicted
+    single = train_graph(folder, tmp_path / "single", labels=folder / "labels.csv", folds_file=out / "folds.csv",
+                         seed=3, checkpoints=1, **QUICK)
+    assert not isinstance(load_fold_model(tmp_path / "single", 1).model_, CheckpointEnsemble)
+    assert single["folds"][0]["checkpoint_epochs"] == [single["folds"][0]["best_epoch"]]
 
 
 def test_fold_files_of_an_older_version_or_missing_ones_are_explained(smote_run, tmp_path):

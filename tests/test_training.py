@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
+from torch.optim.optimizer import register_optimizer_step_pre_hook
 
 from experiments.training import ArrayBatches, FitSettings, fit
 
@@ -77,3 +79,45 @@ def test_weight_decay_pulls_the_fitted_weights_towards_zero():
     plain, decayed = fitted(0.0), fitted(1.0)
     assert decayed.norm() < 0.9 * plain.norm()
     assert torch.equal(fitted(0.0), plain)  # and no decay is the same fit every time
+
+
+def test_clip_norm_caps_the_gradient_of_every_step():
+    def largest_gradient(clip_norm: float) -> float:
+        torch.manual_seed(0)
+        model = nn.Linear(3, 2)
+        source = CountingSource(batches=2)
+        source.X = source.X * 100  # inputs that make large gradients
+        norms = []
+
+        def record(optimiser, args, kwargs):
+            grads = [p.grad for group in optimiser.param_groups for p in group["params"] if p.grad is not None]
+            norms.append(float(torch.linalg.vector_norm(torch.stack([g.norm() for g in grads]))))
+
+        handle = register_optimizer_step_pre_hook(record)
+        try:
+            fit(model, source, (source.X, source.y), nn.CrossEntropyLoss(),
+                FitSettings(epochs=3, lr=0.05, clip_norm=clip_norm), progress_bar=False)
+        finally:
+            handle.remove()
+        assert len(norms) == 6
+        return max(norms)
+
+    assert largest_gradient(0.0) > 5.0  # unclipped, these steps' gradients are large
+    assert largest_gradient(0.5) <= 0.5 + 1e-5
+
+
+def test_fit_keeps_the_weights_of_the_epochs_of_lowest_validation_loss_on_request():
+    torch.manual_seed(0)
+    model = nn.Linear(3, 2)
+    source = CountingSource(batches=1)
+    history = fit(model, source, (source.X, source.y), nn.CrossEntropyLoss(),
+                  FitSettings(epochs=8, lr=0.05, checkpoints=3), progress_bar=False)
+    assert history.checkpoint_epochs == sorted(range(8), key=lambda epoch: history.val_loss[epoch])[:3]
+    assert history.checkpoint_epochs[0] == history.best_epoch
+    for epoch, weights in zip(history.checkpoint_epochs, history.checkpoints, strict=True):
+        model.load_state_dict(weights)
+        loss = nn.CrossEntropyLoss()(model.eval()(source.X), source.y).item()
+        assert loss == pytest.approx(history.val_loss[epoch], rel=1e-6)  # each epoch's own weights
+    alone = fit(nn.Linear(3, 2), CountingSource(batches=1), (source.X, source.y), nn.CrossEntropyLoss(),
+                FitSettings(epochs=8, lr=0.05), progress_bar=False)
+    assert alone.checkpoints == [] and alone.checkpoint_epochs == []  # by default only the best epoch is kept
