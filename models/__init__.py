@@ -1,6 +1,7 @@
 """Graph models on landmark sequences (STGCN, STGCN-LSTM, the paper's reference block), the image models on
-face crops (ConvNeXt-LSTM, MobileNetV3-LSTM, frame CNNs on timm or torchvision backbones) and the sequence
-heads they share.
+face crops (ConvNeXt-LSTM, MobileNetV3-LSTM, frame CNNs on timm or torchvision backbones), the sequence
+heads they share, and the checkpoint ensemble a graph run's fold keeps (its best epochs' probabilities
+averaged).
 
 >>> import models
 >>> model = models.create("stgcn-lstm", num_classes=2, head="attention")
