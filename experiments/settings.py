@@ -52,6 +52,12 @@ def _check_positive(group: Any, *names: str) -> None:
             raise SettingsError(f"{name} must be positive, got {getattr(group, name)}")
 
 
+def _check_off_or_positive(group: Any, *names: str) -> None:
+    for name in names:
+        if getattr(group, name) < 0:
+            raise SettingsError(f"{name} must be 0 (off) or positive, got {getattr(group, name)}")
+
+
 @dataclass
 class DataSettings:
     label_map: str | None = None  # a label-map preset for labels from a path component; None: the component itself
@@ -174,12 +180,7 @@ class OptimiserSettings:
 
     def __post_init__(self) -> None:
         _check_positive(self, "epochs", "batch_size", "lr", "decay_rate", "decay_steps", "checkpoints")
-        if self.patience < 0:
-            raise SettingsError(f"patience must be 0 (off) or positive, got {self.patience}")
-        if self.weight_decay < 0:
-            raise SettingsError(f"weight_decay must be 0 (off) or positive, got {self.weight_decay}")
-        if self.clip_norm < 0:
-            raise SettingsError(f"clip_norm must be 0 (off) or positive, got {self.clip_norm}")
+        _check_off_or_positive(self, "patience", "weight_decay", "clip_norm")
 
     def fit_settings(self, epochs: int | None = None, lr: float | None = None) -> FitSettings:
         """What ``experiments.training.fit`` takes of these settings, for every branch; a training stage of
